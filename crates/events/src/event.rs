@@ -1,0 +1,313 @@
+//! The event model: one user action on the shop, written as the seed's JSON.
+//!
+//! The wire format is fixed by the seed (a Python prototype) so that any client can read it:
+//! `{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_type":"achat",
+//! "session_id":"session_7421","product":"tablette","price":734.88}`. The Rust side is typed:
+//! the extra fields live in [`Action`], so an `achat` without a price cannot exist in memory.
+
+use std::{borrow::Cow, fmt};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How timestamps are written: UTC, microseconds, no offset (Python's `datetime.isoformat()`).
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+/// The kind of an event, as written in its `event_type` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventType {
+    /// A user logs in; opens a session.
+    Connexion,
+    /// A user logs out; closes a session.
+    Deconnexion,
+    /// A purchase, with `product` and `price`.
+    Achat,
+    /// A page view, with `page`.
+    Navigation,
+    /// A search, with `query`.
+    Recherche,
+}
+
+impl EventType {
+    /// Every event type, in the seed's order.
+    pub const ALL: [EventType; 5] = [
+        EventType::Connexion,
+        EventType::Deconnexion,
+        EventType::Achat,
+        EventType::Navigation,
+        EventType::Recherche,
+    ];
+
+    /// The name on the wire (`déconnexion` keeps its accent).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Connexion => "connexion",
+            EventType::Deconnexion => "déconnexion",
+            EventType::Achat => "achat",
+            EventType::Navigation => "navigation",
+            EventType::Recherche => "recherche",
+        }
+    }
+
+    /// Parses a wire name; `None` for anything else.
+    pub fn from_wire(name: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the user did, with the fields that only this kind of event carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Opens a session.
+    Connexion,
+    /// Closes a session.
+    Deconnexion,
+    /// Buys `product` for `price` (two decimals).
+    Achat {
+        /// Product name from the catalog.
+        product: String,
+        /// Price in euros, rounded to cents.
+        price: f64,
+    },
+    /// Views `page`.
+    Navigation {
+        /// Path of the page, e.g. `/accueil`.
+        page: String,
+    },
+    /// Searches for `query`.
+    Recherche {
+        /// The search terms.
+        query: String,
+    },
+}
+
+impl Action {
+    /// The event type this action is written as.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Action::Connexion => EventType::Connexion,
+            Action::Deconnexion => EventType::Deconnexion,
+            Action::Achat { .. } => EventType::Achat,
+            Action::Navigation { .. } => EventType::Navigation,
+            Action::Recherche { .. } => EventType::Recherche,
+        }
+    }
+}
+
+/// One event of the stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// When it happened (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Who did it; also the record key, so one user's events stay in order on one partition.
+    pub user_id: String,
+    /// `session_` and four digits, shared by all events between a connexion and its déconnexion.
+    pub session_id: String,
+    /// What was done.
+    pub action: Action,
+}
+
+/// Why a record's payload is not a valid event. The message names the field at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not JSON, not an object, or a field of the wrong type.
+    #[error("{0}")]
+    Malformed(String),
+    /// A field the event type requires is absent.
+    #[error("missing field `{0}`")]
+    MissingField(&'static str),
+    /// `event_type` names no known type.
+    #[error("unknown event_type {0:?}")]
+    UnknownType(String),
+    /// `timestamp` is neither the seed's format nor RFC 3339.
+    #[error("invalid timestamp {0:?}")]
+    BadTimestamp(String),
+}
+
+/// The JSON layout, field order included. Both directions go through it so they cannot drift.
+#[derive(Serialize, Deserialize)]
+struct WireEvent<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    product: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price: Option<f64>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    page: Option<Cow<'a, str>>,
+    #[serde(borrow, skip_serializing_if = "Option::is_none")]
+    query: Option<Cow<'a, str>>,
+}
+
+impl Event {
+    /// The type of this event.
+    pub fn event_type(&self) -> EventType {
+        self.action.event_type()
+    }
+
+    /// The seed's JSON, as bytes ready to be a record value.
+    pub fn to_json(&self) -> Vec<u8> {
+        let timestamp = format_timestamp(&self.timestamp);
+        let mut wire = WireEvent {
+            timestamp: Some(Cow::Owned(timestamp)),
+            user_id: Some(Cow::Borrowed(&self.user_id)),
+            event_type: Some(Cow::Borrowed(self.event_type().as_str())),
+            session_id: Some(Cow::Borrowed(&self.session_id)),
+            product: None,
+            price: None,
+            page: None,
+            query: None,
+        };
+        match &self.action {
+            Action::Connexion | Action::Deconnexion => {}
+            Action::Achat { product, price } => {
+                wire.product = Some(Cow::Borrowed(product));
+                wire.price = Some(*price);
+            }
+            Action::Navigation { page } => wire.page = Some(Cow::Borrowed(page)),
+            Action::Recherche { query } => wire.query = Some(Cow::Borrowed(query)),
+        }
+        serde_json::to_vec(&wire).expect("an event always serializes")
+    }
+
+    /// Reads an event strictly: unknown type, missing field or wrong type is an error naming it.
+    /// Fields that no event type uses are ignored, so that richer producers stay readable.
+    pub fn from_json(bytes: &[u8]) -> Result<Event, DecodeError> {
+        let wire: WireEvent<'_> = match serde_json::from_slice(bytes) {
+            Ok(wire) => wire,
+            Err(_) => return Err(describe_json_error(bytes)),
+        };
+        let event_type = required(wire.event_type, "event_type")?;
+        let kind = EventType::from_wire(&event_type)
+            .ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
+        let action = match kind {
+            EventType::Connexion => Action::Connexion,
+            EventType::Deconnexion => Action::Deconnexion,
+            EventType::Achat => Action::Achat {
+                product: required(wire.product, "product")?.into_owned(),
+                price: wire.price.ok_or(DecodeError::MissingField("price"))?,
+            },
+            EventType::Navigation => Action::Navigation {
+                page: required(wire.page, "page")?.into_owned(),
+            },
+            EventType::Recherche => Action::Recherche {
+                query: required(wire.query, "query")?.into_owned(),
+            },
+        };
+        Ok(Event {
+            timestamp: parse_timestamp(&required(wire.timestamp, "timestamp")?)?,
+            user_id: required(wire.user_id, "user_id")?.into_owned(),
+            session_id: required(wire.session_id, "session_id")?.into_owned(),
+            action,
+        })
+    }
+}
+
+fn required<T>(field: Option<T>, name: &'static str) -> Result<T, DecodeError> {
+    field.ok_or(DecodeError::MissingField(name))
+}
+
+/// Decodes again, slowly, only to say which field made the fast decode fail.
+fn describe_json_error(bytes: &[u8]) -> DecodeError {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, WireEvent<'_>>(&mut de) {
+        Err(e) if e.path().iter().next().is_some() => {
+            DecodeError::Malformed(format!("field `{}`: {}", e.path(), e.inner()))
+        }
+        Err(e) => DecodeError::Malformed(e.inner().to_string()),
+        Ok(_) => DecodeError::Malformed("not a JSON event".into()),
+    }
+}
+
+/// Writes a timestamp as the seed does: `2025-12-17T11:46:33.486910`.
+pub fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
+    timestamp.format(TIMESTAMP_FORMAT).to_string()
+}
+
+/// Reads the seed's timestamps (UTC, no offset) and RFC 3339 ones with an offset.
+pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, DecodeError> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .map(|naive| naive.and_utc())
+        .or_else(|_| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)))
+        .map_err(|_| DecodeError::BadTimestamp(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED_LINES: [&str; 3] = [
+        r#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_type":"achat","session_id":"session_7421","product":"tablette","price":734.88}"#,
+        r#"{"timestamp":"2025-12-17T11:46:34.604626","user_id":"user1","event_type":"navigation","session_id":"session_7718","page":"/accueil"}"#,
+        r#"{"timestamp":"2025-12-17T11:46:35.984102","user_id":"user4","event_type":"recherche","session_id":"session_9297","query":"smartphone"}"#,
+    ];
+
+    #[test]
+    fn seed_lines_round_trip_byte_for_byte() {
+        for line in SEED_LINES {
+            let event = Event::from_json(line.as_bytes()).unwrap();
+            assert_eq!(String::from_utf8(event.to_json()).unwrap(), line);
+        }
+    }
+
+    #[test]
+    fn deconnexion_keeps_its_accent() {
+        let line = r#"{"timestamp":"2025-12-17T11:46:33.000001","user_id":"user2","event_type":"déconnexion","session_id":"session_0001"}"#;
+        let event = Event::from_json(line.as_bytes()).unwrap();
+        assert_eq!(event.action, Action::Deconnexion);
+        assert_eq!(String::from_utf8(event.to_json()).unwrap(), line);
+    }
+
+    #[test]
+    fn rfc3339_with_offset_is_read_as_utc() {
+        let line = r#"{"timestamp":"2025-12-17T12:46:33.5+01:00","user_id":"u","event_type":"connexion","session_id":"session_1234"}"#;
+        let event = Event::from_json(line.as_bytes()).unwrap();
+        assert_eq!(
+            format_timestamp(&event.timestamp),
+            "2025-12-17T11:46:33.500000"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field_at_fault() {
+        let cases = [
+            (r#"not json"#, "expected ident"),
+            (
+                r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"achat","session_id":"s","product":"x","price":"12"}"#,
+                "field `price`",
+            ),
+            (
+                r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"achat","session_id":"s","product":"x"}"#,
+                "missing field `price`",
+            ),
+            (
+                r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"vol","session_id":"s"}"#,
+                "unknown event_type \"vol\"",
+            ),
+            (
+                r#"{"timestamp":"hier","user_id":"u","event_type":"connexion","session_id":"s"}"#,
+                "invalid timestamp \"hier\"",
+            ),
+            (
+                r#"{"timestamp":"2025-12-17T11:46:33","event_type":"connexion","session_id":"s"}"#,
+                "missing field `user_id`",
+            ),
+        ];
+        for (line, expected) in cases {
+            let error = Event::from_json(line.as_bytes()).unwrap_err().to_string();
+            assert!(error.contains(expected), "{line}: got {error:?}");
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Kafka settings and plumbing shared by every service: connection flags, a client that gives up
+//! in bounded time, topic creation, the key partitioner and reading a partition to its end.
+
+pub mod partitioner;
+pub mod wire;
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::{anyhow, bail, Context, Result};
+use kafka_protocol::{
+    error::ParseResponseErrorCode,
+    messages::{create_topics_request::CreatableTopic, CreateTopicsRequest, TopicName},
+    protocol::StrBytes,
+};
+use rskafka::{
+    client::{
+        partition::{OffsetAt, PartitionClient, UnknownTopicHandling},
+        Client, ClientBuilder,
+    },
+    record::RecordAndOffset,
+    BackoffConfig,
+};
+
+/// Connection flags common to every service.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KafkaArgs {
+    /// Bootstrap brokers, comma-separated `host:port`.
+    #[arg(long, env = "KAFKA_BROKERS", default_value = "localhost:9092")]
+    pub brokers: String,
+
+    /// Topic carrying the events.
+    #[arg(long, env = "KAFKA_TOPIC", default_value = "evenements")]
+    pub topic: String,
+}
+
+impl KafkaArgs {
+    /// The bootstrap brokers as a list.
+    pub fn broker_list(&self) -> Vec<String> {
+        self.brokers
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(String::from)
+            .collect()
+    }
+}
+
+/// How long the first contact with the cluster may take before a service gives up.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one request is retried (with backoff) on transient errors.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A failure to reach the cluster at all: services exit with code 2 on it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot reach Kafka at {brokers} within {}s: {reason} (is the broker running?)", CONNECT_TIMEOUT.as_secs())]
+pub struct Unreachable {
+    /// The bootstrap list tried.
+    pub brokers: String,
+    /// The last error seen.
+    pub reason: String,
+}
+
+/// Connects an rskafka client, retrying for at most [`CONNECT_TIMEOUT`].
+pub async fn connect(args: &KafkaArgs, client_id: &str) -> Result<Arc<Client>> {
+    let brokers = args.broker_list();
+    if brokers.is_empty() {
+        bail!("--brokers is empty: give at least one host:port");
+    }
+    let backoff = BackoffConfig {
+        init_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_secs(1),
+        base: 2.0,
+        deadline: Some(REQUEST_DEADLINE),
+    };
+    let build = ClientBuilder::new(brokers)
+        .client_id(client_id.to_string())
+        .backoff_config(backoff)
+        .build();
+    let unreachable = |reason: String| Unreachable {
+        brokers: args.brokers.clone(),
+        reason,
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, build).await {
+        Ok(Ok(client)) => Ok(Arc::new(client)),
+        Ok(Err(e)) => Err(unreachable(e.to_string()).into()),
+        Err(_) => Err(unreachable("no answer".into()).into()),
+    }
+}
+
+/// The number of partitions of `topic`, or `None` when it does not exist.
+pub async fn partition_count(client: &Client, topic: &str) -> Result<Option<usize>> {
+    let topics = client.list_topics().await.context("listing topics")?;
+    Ok(topics
+        .into_iter()
+        .find(|t| t.name == topic)
+        .map(|t| t.partitions.len()))
+}
+
+/// Makes sure `topic` exists, creating it with `partitions` partitions when missing, and returns
+/// its partition count.
+///
+/// Creation goes through our own CreateTopics request to a bootstrap broker rather than
+/// rskafka's controller client: some Kafka-compatible brokers (librdkafka's mock cluster) name a
+/// controller their metadata does not list, which rskafka cannot reach, while every KRaft-era
+/// broker accepts CreateTopics and forwards it to its controller.
+pub async fn ensure_topic(
+    client: &Client,
+    args: &KafkaArgs,
+    topic: &str,
+    partitions: usize,
+) -> Result<usize> {
+    if let Some(count) = partition_count(client, topic).await? {
+        return Ok(count);
+    }
+    create_topic(args, topic, partitions).await?;
+    // Metadata can lag behind creation for a moment.
+    for _ in 0..50 {
+        if let Some(count) = partition_count(client, topic).await? {
+            tracing::info!(topic, partitions = count, "created topic");
+            return Ok(count);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("topic {topic} was created but does not show in the metadata")
+}
+
+async fn create_topic(args: &KafkaArgs, topic: &str, partitions: usize) -> Result<()> {
+    let broker = args.broker_list().into_iter().next().unwrap_or_default();
+    let mut connection = wire::Connection::connect(&broker, "topic-admin").await?;
+    let version = connection.version::<CreateTopicsRequest>(5)?;
+    // Replication -1 (the broker's default, KIP-464) exists from v4; older brokers need a number.
+    let replication = if version >= 4 { -1 } else { 1 };
+    let request = CreateTopicsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_num_partitions(i32::try_from(partitions)?)
+            .with_replication_factor(replication)]);
+    let response = connection.send(&request, version).await?;
+    let result = response
+        .topics
+        .first()
+        .ok_or_else(|| anyhow!("CreateTopics answer names no topic"))?;
+    match result.error_code.err() {
+        None => Ok(()),
+        Some(kafka_protocol::error::ResponseError::TopicAlreadyExists) => Ok(()),
+        Some(error) => {
+            let message = result.error_message.as_ref().map(|m| m.to_string());
+            bail!(
+                "cannot create topic {topic}: {error:?}{}; create it with {partitions} partitions by hand",
+                message.map(|m| format!(" ({m})")).unwrap_or_default()
+            )
+        }
+    }
+}
+
+/// One rskafka client per partition of `topic`, in partition order.
+pub async fn partition_clients(
+    client: &Client,
+    topic: &str,
+    partitions: usize,
+) -> Result<Vec<Arc<PartitionClient>>> {
+    let mut clients = Vec::with_capacity(partitions);
+    for partition in 0..i32::try_from(partitions)? {
+        let partition_client = client
+            .partition_client(topic, partition, UnknownTopicHandling::Retry)
+            .await
+            .with_context(|| format!("no leader for {topic}/{partition}"))?;
+        clients.push(Arc::new(partition_client));
+    }
+    Ok(clients)
+}
+
+/// Bytes asked for per fetch: big enough to amortise round trips on a fast local broker.
+pub const FETCH_MAX_BYTES: i32 = 4 * 1024 * 1024;
+
+/// Reads `partition` from its earliest offset up to the high watermark taken at the start, so
+/// that the scan ends even while producers keep writing. Calls `each` for every record.
+pub async fn scan_partition(
+    partition: &PartitionClient,
+    mut each: impl FnMut(RecordAndOffset),
+) -> Result<()> {
+    let mut offset = partition.get_offset(OffsetAt::Earliest).await?;
+    let end = partition.get_offset(OffsetAt::Latest).await?;
+    let mut empty_fetches = 0;
+    while offset < end {
+        let (records, _high_watermark) = partition
+            .fetch_records(offset, 1..FETCH_MAX_BYTES, 500)
+            .await
+            .with_context(|| format!("fetching {}/{}", partition.topic(), partition.partition()))?;
+        let Some(last) = records.last().map(|r| r.offset) else {
+            // Only control records or an empty batch below the watermark: a few retries, then
+            // the rest of the range holds nothing readable.
+            empty_fetches += 1;
+            if empty_fetches >= 3 {
+                tracing::warn!(
+                    partition = partition.partition(),
+                    offset,
+                    end,
+                    "nothing readable before the end"
+                );
+                break;
+            }
+            continue;
+        };
+        empty_fetches = 0;
+        records.into_iter().for_each(&mut each);
+        offset = last + 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! A raw Kafka connection for the requests rskafka does not make: group coordination, offset
+//! commits and topic creation on brokers whose metadata rskafka cannot use.
+//!
+//! Messages are the `kafka-protocol` crate's types; this module only frames them (size prefix,
+//! request header, correlation id) and negotiates versions with ApiVersions, as every Kafka client
+//! does. One request is in flight at a time, so callers share a connection behind a mutex.
+
+use std::{collections::HashMap, time::Duration};
+
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::{
+    messages::{ApiVersionsRequest, RequestHeader, ResponseHeader},
+    protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes},
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt, BufReader},
+    net::TcpStream,
+};
+
+/// Largest response accepted, against a corrupt size prefix.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long connecting and the version handshake may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One TCP connection to one broker, with the API versions it supports.
+#[derive(Debug)]
+pub struct Connection {
+    address: String,
+    stream: BufReader<TcpStream>,
+    client_id: StrBytes,
+    next_correlation_id: i32,
+    /// api key → highest version the broker supports.
+    broker_versions: HashMap<i16, (i16, i16)>,
+}
+
+impl Connection {
+    /// Connects to `address` (`host:port`) and learns the broker's API versions.
+    pub async fn connect(address: &str, client_id: &str) -> Result<Connection> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+            .await
+            .map_err(|_| anyhow!("connecting to {address} timed out"))?
+            .with_context(|| format!("cannot connect to {address}"))?;
+        stream.set_nodelay(true)?;
+        let mut connection = Connection {
+            address: address.to_string(),
+            stream: BufReader::new(stream),
+            client_id: StrBytes::from_string(client_id.to_string()),
+            next_correlation_id: 0,
+            broker_versions: HashMap::new(),
+        };
+        let handshake = connection.negotiate_versions();
+        tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+            .await
+            .map_err(|_| anyhow!("{address} did not answer ApiVersions"))??;
+        Ok(connection)
+    }
+
+    /// The broker's address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    async fn negotiate_versions(&mut self) -> Result<()> {
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("kafka-pipeline"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let response = self.send_at(&request, 3).await?;
+        if response.error_code != 0 {
+            bail!(
+                "{} refused ApiVersions (error {})",
+                self.address,
+                response.error_code
+            );
+        }
+        self.broker_versions = response
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
+        Ok(())
+    }
+
+    /// The version to speak for `R`: the highest that the broker, the `kafka-protocol` crate and
+    /// the caller (`cap`, the newest layout the caller fills in) all support.
+    pub fn version<R: Request>(&self, cap: i16) -> Result<i16> {
+        let (broker_min, broker_max) = self
+            .broker_versions
+            .get(&R::KEY)
+            .copied()
+            .ok_or_else(|| anyhow!("{} does not support API key {}", self.address, R::KEY))?;
+        let version = cap.min(broker_max).min(R::VERSIONS.max);
+        if version < broker_min.max(R::VERSIONS.min) {
+            bail!(
+                "{} supports API key {} only from version {broker_min}",
+                self.address,
+                R::KEY
+            );
+        }
+        Ok(version)
+    }
+
+    /// Sends `request` at the best version up to `cap` and waits for its response.
+    pub async fn send<R: Request>(&mut self, request: &R, cap: i16) -> Result<R::Response> {
+        let version = self.version::<R>(cap)?;
+        self.send_at(request, version).await
+    }
+
+    /// Sends `request` at exactly `version`, returning the version used with the response.
+    pub async fn send_versioned<R: Request>(
+        &mut self,
+        request: &R,
+        cap: i16,
+    ) -> Result<(i16, R::Response)> {
+        let version = self.version::<R>(cap)?;
+        Ok((version, self.send_at(request, version).await?))
+    }
+
+    async fn send_at<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let frame = encode_request(request, version, correlation_id, &self.client_id)?;
+        self.stream.get_mut().write_all(&frame).await?;
+
+        let size = self
+            .stream
+            .read_i32()
+            .await
+            .context("broker closed the connection")?;
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|s| *s <= MAX_RESPONSE_BYTES)
+            .ok_or_else(|| anyhow!("bad response size {size} from {}", self.address))?;
+        let mut body = vec![0u8; size];
+        self.stream.read_exact(&mut body).await?;
+        decode_response::<R>(Bytes::from(body), version, correlation_id)
+    }
+}
+
+fn encode_request<R: Request>(
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: &StrBytes,
+) -> Result<BytesMut> {
+    let header = RequestHeader::default()
+        .with_request_api_key(R::KEY)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(client_id.clone()));
+    let mut frame = BytesMut::new();
+    frame.put_i32(0); // size, patched below
+    header.encode(&mut frame, R::header_version(version))?;
+    request.encode(&mut frame, version)?;
+    let size = i32::try_from(frame.len() - 4)?;
+    frame[..4].copy_from_slice(&size.to_be_bytes());
+    Ok(frame)
+}
+
+fn decode_response<R: Request>(
+    mut body: Bytes,
+    version: i16,
+    correlation_id: i32,
+) -> Result<R::Response> {
+    let header = ResponseHeader::decode(&mut body, R::Response::header_version(version))?;
+    if header.correlation_id != correlation_id {
+        bail!(
+            "response out of order: correlation id {} instead of {correlation_id}",
+            header.correlation_id
+        );
+    }
+    let response = R::Response::decode(&mut body, version)?;
+    if body.has_remaining() {
+        tracing::debug!(
+            api_key = R::KEY,
+            left = body.remaining(),
+            "response had trailing bytes"
+        );
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
+
+    use super::*;
+
+    /// The framing must match the protocol byte for byte: size, key, version, correlation id,
+    /// client id, then the body.
+    #[test]
+    fn request_frame_layout() {
+        let request = HeartbeatRequest::default()
+            .with_group_id(StrBytes::from_static_str("g").into())
+            .with_generation_id(7)
+            .with_member_id(StrBytes::from_static_str("m"));
+        let frame = encode_request(&request, 0, 42, &StrBytes::from_static_str("c")).unwrap();
+        let expected: Vec<u8> = [
+            &[0, 0, 0, 21][..], // size
+            &[0, 12, 0, 0],     // Heartbeat, v0
+            &[0, 0, 0, 42],     // correlation id
+            &[0, 1, b'c'],      // client id
+            &[0, 1, b'g'],      // group id
+            &[0, 0, 0, 7],      // generation
+            &[0, 1, b'm'],      // member id
+        ]
+        .concat();
+        assert_eq!(&frame[..], &expected[..]);
+    }
+
+    #[test]
+    fn response_with_wrong_correlation_id_is_rejected() {
+        let mut body = BytesMut::new();
+        body.put_i32(5); // correlation id
+        HeartbeatResponse::default().encode(&mut body, 0).unwrap();
+        let ok = decode_response::<HeartbeatRequest>(body.clone().freeze(), 0, 5);
+        assert_eq!(ok.unwrap().error_code, 0);
+        let err = decode_response::<HeartbeatRequest>(body.freeze(), 0, 6).unwrap_err();
+        assert!(err.to_string().contains("out of order"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Everything the producer, consumer and verifier share: the event model and its JSON, the
+//! generator, statistics, the delivery audit and the Kafka plumbing.
+
+pub mod audit;
+pub mod cli;
+pub mod event;
+pub mod generator;
+pub mod kafka;
+pub mod shutdown;
+pub mod stats;
+
+pub use event::{Action, Event, EventType};
