@@ -1,1 +1,3 @@
+//! `consumer`: a consumer-group member showing live statistics (work in progress).
+
 fn main() {}

@@ -8,9 +8,11 @@ use tracing_subscriber::EnvFilter;
 pub const EXIT_USAGE_OR_CONNECTION: u8 = 2;
 
 /// Sends logs to stderr (stdout stays for reports and `--json`), filtered by `RUST_LOG`,
-/// `info` by default.
+/// `info` by default. rskafka logs every connection at info and warns when a batch producer is
+/// dropped with an empty batch: noise here, so only its errors show.
 pub fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rskafka=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -159,6 +159,15 @@ impl Event {
 
     /// The seed's JSON, as bytes ready to be a record value.
     pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.to_wire()).expect("an event always serializes")
+    }
+
+    /// The same JSON, indented for people to read.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.to_wire()).expect("an event always serializes")
+    }
+
+    fn to_wire(&self) -> WireEvent<'_> {
         let timestamp = format_timestamp(&self.timestamp);
         let mut wire = WireEvent {
             timestamp: Some(Cow::Owned(timestamp)),
@@ -179,7 +188,7 @@ impl Event {
             Action::Navigation { page } => wire.page = Some(Cow::Borrowed(page)),
             Action::Recherche { query } => wire.query = Some(Cow::Borrowed(query)),
         }
-        serde_json::to_vec(&wire).expect("an event always serializes")
+        wire
     }
 
     /// Reads an event strictly: unknown type, missing field or wrong type is an error naming it.
@@ -260,6 +269,27 @@ mod tests {
             let event = Event::from_json(line.as_bytes()).unwrap();
             assert_eq!(String::from_utf8(event.to_json()).unwrap(), line);
         }
+    }
+
+    #[test]
+    fn pretty_json_keeps_the_field_order() {
+        let event = Event::from_json(SEED_LINES[0].as_bytes()).unwrap();
+        let pretty = event.to_json_pretty();
+        let fields: Vec<&str> = pretty
+            .lines()
+            .filter_map(|l| l.trim().split('"').nth(1))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "timestamp",
+                "user_id",
+                "event_type",
+                "session_id",
+                "product",
+                "price"
+            ]
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{anyhow, bail, Context, Result};
 use kafka_protocol::{
     error::ParseResponseErrorCode,
-    messages::{create_topics_request::CreatableTopic, CreateTopicsRequest, TopicName},
+    messages::{
+        create_topics_request::CreatableTopic, metadata_request::MetadataRequestTopic,
+        CreateTopicsRequest, MetadataRequest, TopicName,
+    },
     protocol::StrBytes,
 };
 use rskafka::{
@@ -103,7 +106,9 @@ pub async fn partition_count(client: &Client, topic: &str) -> Result<Option<usiz
 /// Creation goes through our own CreateTopics request to a bootstrap broker rather than
 /// rskafka's controller client: some Kafka-compatible brokers (librdkafka's mock cluster) name a
 /// controller their metadata does not list, which rskafka cannot reach, while every KRaft-era
-/// broker accepts CreateTopics and forwards it to its controller.
+/// broker accepts CreateTopics and forwards it to its controller. A broker without CreateTopics
+/// (librdkafka's mock cluster again) gets the topic auto-created with its default partition
+/// count, and a warning says so.
 pub async fn ensure_topic(
     client: &Client,
     args: &KafkaArgs,
@@ -128,6 +133,9 @@ pub async fn ensure_topic(
 async fn create_topic(args: &KafkaArgs, topic: &str, partitions: usize) -> Result<()> {
     let broker = args.broker_list().into_iter().next().unwrap_or_default();
     let mut connection = wire::Connection::connect(&broker, "topic-admin").await?;
+    if !connection.supports::<CreateTopicsRequest>() {
+        return auto_create_topic(&mut connection, topic, partitions).await;
+    }
     let version = connection.version::<CreateTopicsRequest>(5)?;
     // Replication -1 (the broker's default, KIP-464) exists from v4; older brokers need a number.
     let replication = if version >= 4 { -1 } else { 1 };
@@ -155,6 +163,27 @@ async fn create_topic(args: &KafkaArgs, topic: &str, partitions: usize) -> Resul
     }
 }
 
+/// Asks for the topic's metadata with auto-creation on: the broker creates it with its defaults.
+async fn auto_create_topic(
+    connection: &mut wire::Connection,
+    topic: &str,
+    partitions: usize,
+) -> Result<()> {
+    tracing::warn!(
+        topic,
+        broker = connection.address(),
+        "the broker cannot create topics on request: relying on its auto-creation, with its own \
+         partition count instead of {partitions}"
+    );
+    let request = MetadataRequest::default()
+        .with_allow_auto_topic_creation(true)
+        .with_topics(Some(vec![MetadataRequestTopic::default().with_name(Some(
+            TopicName(StrBytes::from_string(topic.to_string())),
+        ))]));
+    connection.send(&request, 9).await?;
+    Ok(())
+}
+
 /// One rskafka client per partition of `topic`, in partition order.
 pub async fn partition_clients(
     client: &Client,
@@ -172,19 +201,23 @@ pub async fn partition_clients(
     Ok(clients)
 }
 
-/// Bytes asked for per fetch: big enough to amortise round trips on a fast local broker.
-pub const FETCH_MAX_BYTES: i32 = 4 * 1024 * 1024;
+/// Bytes asked for per partition fetch (librdkafka's default `max.partition.fetch.bytes`).
+pub const FETCH_MAX_BYTES: i32 = 1024 * 1024;
 
 /// Reads `partition` from its earliest offset up to the high watermark taken at the start, so
-/// that the scan ends even while producers keep writing. Calls `each` for every record.
-pub async fn scan_partition(
-    partition: &PartitionClient,
-    mut each: impl FnMut(RecordAndOffset),
-) -> Result<()> {
+/// that the scan ends even while producers keep writing. Hands over the records one fetch at a
+/// time, in offset order.
+pub async fn scan_partition<F, Done>(partition: &PartitionClient, mut each_batch: F) -> Result<()>
+where
+    F: FnMut(Vec<RecordAndOffset>) -> Done,
+    Done: std::future::Future<Output = ()>,
+{
     let mut offset = partition.get_offset(OffsetAt::Earliest).await?;
     let end = partition.get_offset(OffsetAt::Latest).await?;
     let mut empty_fetches = 0;
+    let mut fetches = 0u64;
     while offset < end {
+        fetches += 1;
         let (records, _high_watermark) = partition
             .fetch_records(offset, 1..FETCH_MAX_BYTES, 500)
             .await
@@ -205,8 +238,9 @@ pub async fn scan_partition(
             continue;
         };
         empty_fetches = 0;
-        records.into_iter().for_each(&mut each);
+        each_batch(records).await;
         offset = last + 1;
     }
+    tracing::debug!(partition = partition.partition(), fetches, end, "scanned");
     Ok(())
 }

@@ -18,6 +18,9 @@ use tokio::{
     net::TcpStream,
 };
 
+/// Kafka's error code for a request version the broker does not speak.
+const UNSUPPORTED_VERSION: i16 = 35;
+
 /// Largest response accepted, against a corrupt size prefix.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -62,11 +65,27 @@ impl Connection {
         &self.address
     }
 
+    /// ApiVersions at v3, falling back to the version the broker names (or v0) when it refuses:
+    /// brokers answer an unsupported ApiVersions with UNSUPPORTED_VERSION and their own range.
     async fn negotiate_versions(&mut self) -> Result<()> {
         let request = ApiVersionsRequest::default()
             .with_client_software_name(StrBytes::from_static_str("kafka-pipeline"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let response = self.send_at(&request, 3).await?;
+        let mut response = self.send_at(&request, 3).await;
+        if let Ok(refused) = &response {
+            if refused.error_code == UNSUPPORTED_VERSION {
+                let version = refused
+                    .api_keys
+                    .iter()
+                    .find(|k| k.api_key == ApiVersionsRequest::KEY)
+                    .map_or(0, |k| k.max_version.min(3));
+                response = self.send_at(&request, version).await;
+            }
+        }
+        let response = match response {
+            Ok(response) => response,
+            Err(_) => self.send_at(&request, 0).await?,
+        };
         if response.error_code != 0 {
             bail!(
                 "{} refused ApiVersions (error {})",
@@ -80,6 +99,11 @@ impl Connection {
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
         Ok(())
+    }
+
+    /// Whether the broker answers requests of type `R` at all.
+    pub fn supports<R: Request>(&self) -> bool {
+        self.broker_versions.contains_key(&R::KEY)
     }
 
     /// The version to speak for `R`: the highest that the broker, the `kafka-protocol` crate and

@@ -1,0 +1,191 @@
+//! The verifier's report: statistics, samples, invalid records and the per-run audit, as text
+//! for people and as one JSON object for scripts.
+
+use std::fmt::{self, Write};
+
+use events::audit::RunReport;
+use serde_json::{json, Value};
+
+use crate::scan::Inventory;
+
+/// What the verifier found.
+pub struct Report {
+    /// The topic read.
+    pub topic: String,
+    /// Everything read.
+    pub inventory: Inventory,
+    /// One verdict per producer run.
+    pub runs: Vec<RunReport>,
+}
+
+impl Report {
+    /// Whether a finished run is missing acked events.
+    pub fn has_loss(&self) -> bool {
+        self.runs.iter().any(RunReport::has_loss)
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> Value {
+        let inv = &self.inventory;
+        let samples: Vec<Value> = inv
+            .samples
+            .values()
+            .flatten()
+            .map(|e| serde_json::from_slice(&e.to_json()).expect("events are JSON"))
+            .collect();
+        json!({
+            "topic": self.topic,
+            "total": inv.total(),
+            "valid": inv.stats.events,
+            "invalid": inv.stats.invalid,
+            "unaudited": inv.audit.unaudited,
+            "by_type": inv.stats.by_type(),
+            "by_user": inv.stats.by_user(),
+            "per_partition": inv.per_partition,
+            "samples": samples,
+            "invalid_records": inv.invalid,
+            "runs": self.runs,
+            "lost": self.runs.iter().filter(|r| r.finished).map(|r| r.lost).sum::<u64>(),
+            "duplicates": self.runs.iter().map(|r| r.duplicates).sum::<u64>(),
+            "ok": !self.has_loss(),
+        })
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inv = &self.inventory;
+        writeln!(f, "=== Verifier report: topic {} ===", self.topic)?;
+        writeln!(
+            f,
+            "records read: {} (valid {}, invalid {}, unaudited {})",
+            inv.total(),
+            inv.stats.events,
+            inv.stats.invalid,
+            inv.audit.unaudited
+        )?;
+        let partitions: Vec<String> = inv
+            .per_partition
+            .iter()
+            .map(|(p, n)| format!("{p}: {n}"))
+            .collect();
+        writeln!(f, "per partition: {}", partitions.join(", "))?;
+        write!(f, "{}", inv.stats.render_tables())?;
+        writeln!(f, "Sample events:")?;
+        for (kind, samples) in &inv.samples {
+            for sample in samples {
+                writeln!(f, "--- {kind} ---\n{}", sample.to_json_pretty())?;
+            }
+        }
+        if inv.stats.invalid > 0 {
+            writeln!(
+                f,
+                "Invalid records: {} (first {} shown)",
+                inv.stats.invalid,
+                inv.invalid.len()
+            )?;
+            for bad in &inv.invalid {
+                writeln!(
+                    f,
+                    "  partition {} offset {}: {}",
+                    bad.partition, bad.offset, bad.reason
+                )?;
+            }
+        }
+        f.write_str(&render_runs(&self.runs))?;
+        writeln!(f, "{}", self.verdict())
+    }
+}
+
+impl Report {
+    fn verdict(&self) -> String {
+        let finished: Vec<&RunReport> = self.runs.iter().filter(|r| r.finished).collect();
+        let acked: u64 = finished.iter().map(|r| r.acked).sum();
+        let received: u64 = finished.iter().map(|r| r.acked - r.lost).sum();
+        if finished.is_empty() {
+            return "VERDICT: no finished producer run to check (no manifest found)".into();
+        }
+        let share = if acked == 0 {
+            100.0
+        } else {
+            100.0 * received as f64 / acked as f64
+        };
+        let word = if self.has_loss() { "LOSS" } else { "OK" };
+        format!(
+            "VERDICT: {word}: {share:.2}% of acknowledged events received ({received}/{acked}) over {} finished run(s)",
+            finished.len()
+        )
+    }
+}
+
+fn render_runs(runs: &[RunReport]) -> String {
+    let mut out = String::from("Delivery audit:\n");
+    if runs.is_empty() {
+        out.push_str("  no audited records and no manifests\n");
+        return out;
+    }
+    let width = runs
+        .iter()
+        .map(|r| r.run_id.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:>9}  {:>9}  {:>7}  {:>10}  {:>6}  status",
+        "run_id", "acked", "received", "lost", "duplicates", "order"
+    );
+    for r in runs {
+        let status = match (r.finished, r.complete) {
+            (true, true) => "complete",
+            (true, false) => "LOST",
+            (false, _) => "unfinished (no manifest)",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>9}  {:>9}  {:>7}  {:>10}  {:>6}  {status}",
+            r.run_id, r.acked, r.received, r.lost, r.duplicates, r.order_violations
+        );
+        if !r.lost_ranges.is_empty() {
+            let label = if r.finished {
+                "lost seqs"
+            } else {
+                "gaps below the highest seq"
+            };
+            let _ = writeln!(out, "    {label}: {}", format_ranges(&r.lost_ranges));
+        }
+    }
+    out
+}
+
+/// `[[3,3],[10,19]]` → `3, 10-19`, cut after 20 ranges.
+fn format_ranges(ranges: &[[u64; 2]]) -> String {
+    const SHOWN: usize = 20;
+    let mut parts: Vec<String> = ranges
+        .iter()
+        .take(SHOWN)
+        .map(|[a, b]| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    if ranges.len() > SHOWN {
+        parts.push(format!("… and {} more ranges", ranges.len() - SHOWN));
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_compact() {
+        assert_eq!(format_ranges(&[[3, 3], [10, 19]]), "3, 10-19");
+        let many: Vec<[u64; 2]> = (0..25).map(|i| [i * 10, i * 10]).collect();
+        assert!(format_ranges(&many).ends_with("… and 5 more ranges"));
+    }
+}

@@ -1,0 +1,147 @@
+//! Reading a whole topic and taking stock of every record: statistics, the delivery audit,
+//! invalid records and samples.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use anyhow::Result;
+use events::{
+    audit::{AuditTag, DeliveryAudit, RunManifest},
+    event::DecodeError,
+    kafka,
+    stats::Stats,
+    Event, EventType,
+};
+use rskafka::{client::partition::PartitionClient, record::RecordAndOffset};
+use tokio::sync::mpsc;
+
+/// How many invalid records are kept to be shown.
+pub const INVALID_SHOWN: usize = 10;
+
+/// A record that is not a valid event, and where it is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InvalidRecord {
+    /// Partition of the record.
+    pub partition: i32,
+    /// Offset of the record.
+    pub offset: i64,
+    /// Why it is invalid.
+    pub reason: String,
+}
+
+/// Everything learned from one pass over the topic.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Counts of valid and invalid events.
+    pub stats: Stats,
+    /// Audit tags seen.
+    pub audit: DeliveryAudit,
+    /// The first invalid records.
+    pub invalid: Vec<InvalidRecord>,
+    /// Up to N sample events per type, in the order read.
+    pub samples: BTreeMap<EventType, Vec<Event>>,
+    /// Records read per partition.
+    pub per_partition: BTreeMap<i32, u64>,
+    samples_per_type: usize,
+}
+
+impl Inventory {
+    fn new(samples_per_type: usize) -> Inventory {
+        Inventory {
+            samples_per_type,
+            ..Inventory::default()
+        }
+    }
+
+    /// Records read in all.
+    pub fn total(&self) -> u64 {
+        self.stats.events + self.stats.invalid
+    }
+
+    fn take(&mut self, partition: i32, record: RecordAndOffset) {
+        *self.per_partition.entry(partition).or_default() += 1;
+        let r = &record.record;
+        let tag = AuditTag::from_headers(&r.headers);
+        self.audit
+            .observe(partition, r.key.as_deref(), tag.as_ref());
+        let decoded = match &r.value {
+            Some(value) => Event::from_json(value),
+            None => Err(DecodeError::Malformed("empty record (no value)".into())),
+        };
+        match decoded {
+            Ok(event) => {
+                self.stats.record(&event);
+                let samples = self.samples.entry(event.event_type()).or_default();
+                if samples.len() < self.samples_per_type {
+                    samples.push(event);
+                }
+            }
+            Err(reason) => {
+                self.stats.record_invalid();
+                if self.invalid.len() < INVALID_SHOWN {
+                    self.invalid.push(InvalidRecord {
+                        partition,
+                        offset: record.offset,
+                        reason: reason.to_string(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Reads every partition from its earliest offset to its high watermark at start, all
+/// partitions at once, and takes stock of each record.
+pub async fn scan_topic(
+    partitions: Vec<Arc<PartitionClient>>,
+    samples_per_type: usize,
+) -> Result<Inventory> {
+    // Fetching runs in one task per partition; decoding and counting in this one, so that the
+    // audit sees every record of every partition (a duplicate may sit on another partition).
+    let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(16);
+    let mut fetchers = tokio::task::JoinSet::new();
+    for partition in partitions {
+        let batches = batches.clone();
+        fetchers.spawn(async move {
+            let id = partition.partition();
+            kafka::scan_partition(&partition, |batch| {
+                let batches = batches.clone();
+                async move {
+                    let _ = batches.send((id, batch)).await;
+                }
+            })
+            .await
+        });
+    }
+    drop(batches);
+    let mut inventory = Inventory::new(samples_per_type);
+    while let Some((partition, batch)) = received.recv().await {
+        for record in batch {
+            inventory.take(partition, record);
+        }
+    }
+    while let Some(fetched) = fetchers.join_next().await {
+        fetched??;
+    }
+    Ok(inventory)
+}
+
+/// The manifests of runs that wrote to `topic`, read from the runs topic. Unreadable entries
+/// are skipped with a warning: they come from something else than our producer.
+pub async fn read_manifests(runs: &PartitionClient, topic: &str) -> Result<Vec<RunManifest>> {
+    let mut manifests = Vec::new();
+    kafka::scan_partition(runs, |batch| {
+        for record in batch {
+            let value = record.record.value.unwrap_or_default();
+            match serde_json::from_slice::<RunManifest>(&value) {
+                Ok(manifest) if manifest.topic == topic => manifests.push(manifest),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(offset = record.offset, %error, "skipping unreadable run manifest")
+                }
+            }
+        }
+        std::future::ready(())
+    })
+    .await?;
+    Ok(manifests)
+}
