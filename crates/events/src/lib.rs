@@ -8,5 +8,7 @@ pub mod generator;
 pub mod kafka;
 pub mod shutdown;
 pub mod stats;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use event::{Action, Event, EventType};

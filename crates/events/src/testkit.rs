@@ -1,0 +1,142 @@
+//! Helpers for the end-to-end tests of the services (feature `testkit`): the broker under test,
+//! unique topics, and running the real binaries with a time limit.
+//!
+//! The broker comes from `KAFKA_TEST_BROKERS` (`just test` starts tansu and librdkafka's mock
+//! cluster and runs the tests once against each).
+
+use std::{
+    io::Read,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The bootstrap address of the broker under test.
+pub fn brokers() -> String {
+    std::env::var("KAFKA_TEST_BROKERS").unwrap_or_else(|_| {
+        panic!("KAFKA_TEST_BROKERS is not set: run `just test`, which starts the brokers")
+    })
+}
+
+/// Which broker is under test (`tansu` or `mock`), for the few quirks tests must know.
+pub fn broker_kind() -> String {
+    std::env::var("KAFKA_TEST_BROKER_KIND").unwrap_or_default()
+}
+
+/// A topic name no other test uses.
+pub fn unique_topic(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
+
+/// The path of one of the workspace's binaries, next to the test executable's folder.
+pub fn binary(name: &str) -> PathBuf {
+    let test_exe = std::env::current_exe().expect("test executable path");
+    let dir = test_exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests with `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
+/// The Python interpreter of the project's venv (confluent-kafka, kafka-python-ng).
+pub fn python() -> PathBuf {
+    let venv = std::env::var("PIPELINE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/kafka-pipeline/venv")
+        });
+    venv.join("bin/python")
+}
+
+/// What a finished process left.
+#[derive(Debug)]
+pub struct Finished {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Everything written on stdout.
+    pub stdout: String,
+    /// Everything written on stderr.
+    pub stderr: String,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    /// Stdout parsed as one JSON object.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Starts `program` with `args`, stdout and stderr captured.
+pub fn spawn(program: impl Into<PathBuf>, args: &[&str]) -> Child {
+    let program = program.into();
+    Command::new(&program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()))
+}
+
+/// Waits for `child` for at most `limit`, killing it past that (the test then fails on its
+/// exit code), and collects its output.
+pub fn wait(mut child: Child, limit: Duration) -> Finished {
+    let started = Instant::now();
+    // Drain the pipes while waiting, so a chatty child never blocks on a full pipe.
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            break child.wait().expect("reaping killed child");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Finished {
+        code: status.code(),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Runs one of the workspace's binaries to completion (at most two minutes).
+pub fn run(name: &str, args: &[&str]) -> Finished {
+    wait(spawn(binary(name), args), Duration::from_secs(120))
+}
+
+/// Sends SIGTERM to `child`, as `docker stop` or Ctrl+C would.
+pub fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -TERM {} failed", child.id());
+}
