@@ -1,3 +1,337 @@
-//! `consumer`: a consumer-group member showing live statistics (work in progress).
+//! `consumer`: a member of a Kafka consumer group that shows live statistics of the events.
+//!
+//! Replicas started with the same group id share the topic's partitions. Offsets of processed
+//! records are committed every `--commit-interval`, before partitions are given up in a
+//! rebalance, and on shutdown (Ctrl+C/SIGTERM), after which the member leaves the group and
+//! prints its final summary.
 
-fn main() {}
+mod fetcher;
+mod group;
+mod report;
+mod tally;
+
+use std::{collections::BTreeMap, process::ExitCode, sync::Arc, time::Duration};
+
+use anyhow::Result;
+use clap::{Parser, ValueEnum};
+use events::{
+    cli,
+    kafka::{self, KafkaArgs},
+    shutdown::Shutdown,
+};
+use rskafka::client::{
+    partition::{OffsetAt, PartitionClient, UnknownTopicHandling},
+    Client,
+};
+use tokio::time::{interval, Instant, MissedTickBehavior};
+
+use crate::{
+    fetcher::Fetchers,
+    group::{coordinator::Recovery, Generation, GroupConfig, Membership},
+    tally::Tally,
+};
+
+/// Joins a Kafka consumer group and shows live statistics of the shop's events.
+///
+/// Every flag can also be set through the environment variable shown.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Args {
+    #[command(flatten)]
+    kafka: KafkaArgs,
+
+    /// Consumer group: replicas with the same id share the partitions.
+    #[arg(long, env = "KAFKA_GROUP_ID", default_value = "statistiques")]
+    group_id: String,
+
+    /// Client id sent to the brokers (default: the hostname, so replicas are told apart).
+    #[arg(long, env = "KAFKA_CLIENT_ID", default_value_t = hostname())]
+    client_id: String,
+
+    /// Where to start a partition without a committed offset.
+    #[arg(long, env = "CONSUMER_AUTO_OFFSET_RESET", value_enum, default_value_t = OffsetReset::Earliest)]
+    auto_offset_reset: OffsetReset,
+
+    /// How often processed offsets are committed.
+    #[arg(long, env = "CONSUMER_COMMIT_INTERVAL", default_value = "5s", value_parser = cli::parse_duration)]
+    commit_interval: Duration,
+
+    /// How often a statistics block is printed.
+    #[arg(long, env = "CONSUMER_STATS_INTERVAL", default_value = "5s", value_parser = cli::parse_duration)]
+    stats_interval: Duration,
+
+    /// Without a heartbeat for this long, the group evicts the member (Kafka's default: 45s).
+    #[arg(long, env = "CONSUMER_SESSION_TIMEOUT", default_value = "45s", value_parser = cli::parse_duration)]
+    session_timeout: Duration,
+
+    /// How often the member heartbeats (Kafka's default: 3s).
+    #[arg(long, env = "CONSUMER_HEARTBEAT_INTERVAL", default_value = "3s", value_parser = cli::parse_duration)]
+    heartbeat_interval: Duration,
+
+    /// Print the final summary as one JSON object on stdout (statistics and logs go to stderr).
+    #[arg(long, env = "CONSUMER_JSON")]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OffsetReset {
+    Earliest,
+    Latest,
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "consumer".to_string())
+}
+
+/// How long the last commit, then leaving the group, may each take on shutdown: together they
+/// keep the exit within 2 s of the signal even when the coordinator is slow.
+const SHUTDOWN_STEP: Duration = Duration::from_millis(700);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    cli::init_logging();
+    let args = Args::parse();
+    if args.heartbeat_interval >= args.session_timeout {
+        eprintln!("error: --heartbeat-interval must be shorter than --session-timeout");
+        return ExitCode::from(cli::EXIT_USAGE_OR_CONNECTION);
+    }
+    cli::exit_code(run(args).await)
+}
+
+/// The consumer: its group membership, partition clients and what it processed.
+struct Consumer {
+    args: Args,
+    client: Arc<Client>,
+    membership: Membership,
+    partitions: BTreeMap<i32, Arc<PartitionClient>>,
+    tally: Tally,
+    committed: BTreeMap<i32, i64>,
+    owned: Vec<i32>,
+}
+
+/// Why a generation ended.
+enum End {
+    Shutdown,
+    Rebalance,
+}
+
+async fn run(args: Args) -> Result<ExitCode> {
+    let mut shutdown = Shutdown::listen();
+    let client = kafka::connect(&args.kafka, &args.client_id).await?;
+    let config = GroupConfig {
+        group_id: args.group_id.clone(),
+        client_id: args.client_id.clone(),
+        topic: args.kafka.topic.clone(),
+        brokers: args.kafka.broker_list(),
+        session_timeout: args.session_timeout,
+        rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
+    };
+    let mut consumer = Consumer {
+        membership: Membership::new(config),
+        client,
+        args,
+        partitions: BTreeMap::new(),
+        tally: Tally::default(),
+        committed: BTreeMap::new(),
+        owned: Vec::new(),
+    };
+    let started = Instant::now();
+    loop {
+        let client = Arc::clone(&consumer.client);
+        let joined = tokio::select! {
+            _ = shutdown.requested() => break,
+            joined = consumer.membership.join(|topic| partition_count(Arc::clone(&client), topic)) => joined?,
+        };
+        match consumer.consume_generation(joined, &mut shutdown).await? {
+            End::Shutdown => break,
+            End::Rebalance => continue,
+        }
+    }
+    consumer.finish(started.elapsed()).await
+}
+
+async fn partition_count(client: Arc<Client>, topic: String) -> Result<i32> {
+    let count = kafka::partition_count(&client, &topic).await?.unwrap_or(0);
+    Ok(i32::try_from(count)?)
+}
+
+impl Consumer {
+    /// Consumes the partitions of one generation until a rebalance or a shutdown.
+    async fn consume_generation(
+        &mut self,
+        generation: Generation,
+        shutdown: &mut Shutdown,
+    ) -> Result<End> {
+        self.owned = generation.partitions.clone();
+        let Some(starts) = self.starting_offsets().await? else {
+            return Ok(End::Rebalance);
+        };
+        let mut fetchers = Fetchers::start(starts, self.reset());
+        let mut heartbeat = ticker(self.args.heartbeat_interval);
+        let mut commit = ticker(self.args.commit_interval);
+        let mut stats = ticker(self.args.stats_interval);
+        let mut consumed_at_last_block = self.consumed();
+        let end = loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.requested() => break End::Shutdown,
+                _ = heartbeat.tick() => {
+                    if let Err(error) = self.membership.heartbeat().await {
+                        tracing::info!(%error, "rebalance: giving partitions up");
+                        if error.recovery == Recovery::Rejoin {
+                            // The generation is still valid during a rebalance: commit first.
+                            self.commit().await;
+                        }
+                        break End::Rebalance;
+                    }
+                }
+                _ = commit.tick() => {
+                    if !self.commit().await {
+                        break End::Rebalance;
+                    }
+                }
+                _ = stats.tick() => {
+                    let consumed = self.consumed();
+                    let block = report::block("Live statistics", &self.tally, &self.owned, consumed - consumed_at_last_block, self.args.stats_interval);
+                    self.print(&block);
+                    consumed_at_last_block = consumed;
+                }
+                Some(fetched) = fetchers.batches.recv() => {
+                    self.tally.high_watermarks.insert(fetched.partition, fetched.high_watermark);
+                    for record in &fetched.records {
+                        self.tally.process(fetched.partition, record);
+                    }
+                }
+            }
+        };
+        fetchers.stop();
+        Ok(end)
+    }
+
+    /// Where each owned partition starts: the committed offset, or the reset policy. `None`
+    /// when the group moved on meanwhile (rejoin).
+    async fn starting_offsets(
+        &mut self,
+    ) -> Result<Option<BTreeMap<i32, (Arc<PartitionClient>, i64)>>> {
+        let committed = match self.membership.committed_offsets(&self.owned).await {
+            Ok(committed) => committed,
+            Err(error) if error.recovery == Recovery::Fatal => return Err(error.into()),
+            Err(error) => {
+                tracing::info!(%error, "fetching committed offsets failed: rejoining");
+                return Ok(None);
+            }
+        };
+        let mut starts = BTreeMap::new();
+        for (partition, offset) in committed {
+            let client = self.partition_client(partition).await?;
+            let offset = match offset {
+                Some(offset) => offset,
+                None => client.get_offset(self.reset()).await?,
+            };
+            self.tally.positions.insert(partition, offset);
+            starts.insert(partition, (client, offset));
+        }
+        tracing::info!(partitions = ?self.owned, offsets = ?starts.iter().map(|(p, (_, o))| (*p, *o)).collect::<BTreeMap<_, _>>(), "consuming");
+        Ok(Some(starts))
+    }
+
+    async fn partition_client(&mut self, partition: i32) -> Result<Arc<PartitionClient>> {
+        if let Some(client) = self.partitions.get(&partition) {
+            return Ok(Arc::clone(client));
+        }
+        let client = Arc::new(
+            self.client
+                .partition_client(
+                    &self.args.kafka.topic,
+                    partition,
+                    UnknownTopicHandling::Retry,
+                )
+                .await?,
+        );
+        self.partitions.insert(partition, Arc::clone(&client));
+        Ok(client)
+    }
+
+    fn reset(&self) -> OffsetAt {
+        match self.args.auto_offset_reset {
+            OffsetReset::Earliest => OffsetAt::Earliest,
+            OffsetReset::Latest => OffsetAt::Latest,
+        }
+    }
+
+    fn consumed(&self) -> u64 {
+        self.tally.stats.events + self.tally.stats.invalid
+    }
+
+    /// Commits the processed offsets of owned partitions; false when the group moved on.
+    async fn commit(&mut self) -> bool {
+        let offsets = self.tally.positions_of(&self.owned);
+        let changed: BTreeMap<i32, i64> = offsets
+            .into_iter()
+            .filter(|(p, o)| self.committed.get(p) != Some(o))
+            .collect();
+        match self.membership.commit(&changed).await {
+            Ok(()) => {
+                self.committed.extend(changed);
+                true
+            }
+            Err(error) => {
+                tracing::info!(%error, "commit refused: rejoining");
+                false
+            }
+        }
+    }
+
+    /// Prints a block on stdout, or on stderr when stdout is reserved for `--json`.
+    fn print(&self, text: &str) {
+        if self.args.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+
+    /// Last commit, leave the group, final summary.
+    async fn finish(mut self, elapsed: Duration) -> Result<ExitCode> {
+        if tokio::time::timeout(SHUTDOWN_STEP, self.commit())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "last commit timed out: the next member reprocesses from the previous one"
+            );
+        }
+        self.membership.leave(SHUTDOWN_STEP).await;
+        let summary = report::block(
+            "Final summary",
+            &self.tally,
+            &self.owned,
+            self.consumed(),
+            elapsed,
+        );
+        self.print(&summary);
+        if self.args.json {
+            let json = report::summary_json(
+                self.membership.member_id(),
+                self.membership.group_id(),
+                &self.owned,
+                &self.tally,
+                &self.committed,
+            );
+            println!("{}", serde_json::to_string(&json)?);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut ticker = interval(period);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticker.reset(); // the first tick after one period, not at once
+    ticker
+}

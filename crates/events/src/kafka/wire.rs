@@ -98,6 +98,7 @@ impl Connection {
             .iter()
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
+        tracing::debug!(broker = %self.address, versions = ?self.broker_versions, "API versions");
         Ok(())
     }
 
@@ -129,16 +130,6 @@ impl Connection {
     pub async fn send<R: Request>(&mut self, request: &R, cap: i16) -> Result<R::Response> {
         let version = self.version::<R>(cap)?;
         self.send_at(request, version).await
-    }
-
-    /// Sends `request` at exactly `version`, returning the version used with the response.
-    pub async fn send_versioned<R: Request>(
-        &mut self,
-        request: &R,
-        cap: i16,
-    ) -> Result<(i16, R::Response)> {
-        let version = self.version::<R>(cap)?;
-        Ok((version, self.send_at(request, version).await?))
     }
 
     async fn send_at<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {

@@ -1,0 +1,112 @@
+//! Fetching owned partitions with rskafka: one task per partition, each pushing its batches into
+//! one channel that the consumer loop drains. Aborting the tasks gives the partitions up.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use events::kafka::FETCH_MAX_BYTES;
+use rskafka::{
+    client::{
+        error::{Error as ClientError, ProtocolError},
+        partition::{OffsetAt, PartitionClient},
+    },
+    record::RecordAndOffset,
+};
+use tokio::{sync::mpsc, task::JoinSet};
+
+/// How long a fetch waits on the broker for new records.
+const MAX_WAIT_MS: i32 = 500;
+
+/// One fetch's worth of records.
+pub struct Fetched {
+    /// The partition.
+    pub partition: i32,
+    /// Records in offset order (possibly none).
+    pub records: Vec<RecordAndOffset>,
+    /// The partition's high watermark at the fetch.
+    pub high_watermark: i64,
+}
+
+/// The fetch tasks of one generation.
+pub struct Fetchers {
+    tasks: JoinSet<()>,
+    /// Batches from every owned partition.
+    pub batches: mpsc::Receiver<Fetched>,
+}
+
+impl Fetchers {
+    /// Starts fetching each partition from its offset; `reset` is where to go when an offset
+    /// is out of range (retention removed it, or it is past the end).
+    pub fn start(
+        partitions: BTreeMap<i32, (Arc<PartitionClient>, i64)>,
+        reset: OffsetAt,
+    ) -> Fetchers {
+        // A few batches per partition in flight: fetching overlaps processing, memory stays bounded.
+        let (tx, batches) = mpsc::channel(4 * partitions.len().max(1));
+        let mut tasks = JoinSet::new();
+        for (partition, (client, offset)) in partitions {
+            tasks.spawn(fetch_partition(
+                partition,
+                client,
+                offset,
+                reset,
+                tx.clone(),
+            ));
+        }
+        Fetchers { tasks, batches }
+    }
+
+    /// Stops every fetch task; batches not yet received are dropped (never counted).
+    pub fn stop(mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+async fn fetch_partition(
+    partition: i32,
+    client: Arc<PartitionClient>,
+    mut offset: i64,
+    reset: OffsetAt,
+    tx: mpsc::Sender<Fetched>,
+) {
+    loop {
+        match client
+            .fetch_records(offset, 1..FETCH_MAX_BYTES, MAX_WAIT_MS)
+            .await
+        {
+            Ok((records, high_watermark)) => {
+                if let Some(last) = records.last() {
+                    offset = last.offset + 1;
+                }
+                let fetched = Fetched {
+                    partition,
+                    records,
+                    high_watermark,
+                };
+                if tx.send(fetched).await.is_err() {
+                    return;
+                }
+            }
+            Err(ClientError::ServerError {
+                protocol_error: ProtocolError::OffsetOutOfRange,
+                ..
+            }) => match client.get_offset(reset).await {
+                Ok(start) => {
+                    tracing::warn!(
+                        partition,
+                        offset,
+                        reset_to = start,
+                        "offset out of range, resetting"
+                    );
+                    offset = start;
+                }
+                Err(error) => backoff(partition, &error).await,
+            },
+            Err(error) => backoff(partition, &error).await,
+        }
+    }
+}
+
+async fn backoff(partition: i32, error: &ClientError) {
+    tracing::warn!(partition, %error, "fetch failed, retrying in 1s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}

@@ -1,0 +1,361 @@
+//! The requests of Kafka's classic group protocol, sent to the group coordinator, and what each
+//! error code means for the member: rejoin, start over with a new member id, find the
+//! coordinator again, or give up.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use anyhow::{anyhow, Result};
+use bytes::Bytes;
+use events::kafka::wire::Connection;
+use kafka_protocol::{
+    error::{ParseResponseErrorCode, ResponseError},
+    messages::{
+        join_group_request::JoinGroupRequestProtocol,
+        join_group_response::JoinGroupResponseMember,
+        leave_group_request::MemberIdentity,
+        offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic},
+        offset_fetch_request::OffsetFetchRequestTopic,
+        sync_group_request::SyncGroupRequestAssignment,
+        FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
+        OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, TopicName,
+    },
+    protocol::StrBytes,
+};
+
+// Every request is capped below its first "flexible" version (KIP-482): librdkafka's mock
+// cluster drops the connection on flexible JoinGroup and SyncGroup, and the versions below are
+// still served by every Kafka release, 4.x included.
+
+/// How long an ordinary group request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a member does after a failed group request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Join again with the same member id (a rebalance started, or our generation is stale).
+    Rejoin,
+    /// Our member id is unknown to the coordinator: join again as a new member.
+    NewMember,
+    /// The coordinator moved, is loading or the connection broke: find it again, then rejoin.
+    Rediscover,
+    /// Not recoverable by retrying (authorization, invalid configuration...).
+    Fatal,
+}
+
+/// A group request that failed, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{request}: {reason}")]
+pub struct GroupError {
+    /// The request that failed.
+    pub request: &'static str,
+    /// The broker's error, or the transport failure.
+    pub reason: String,
+    /// What to do next.
+    pub recovery: Recovery,
+}
+
+/// The recovery for a Kafka error code answered by the coordinator.
+pub fn recovery_for(error: ResponseError) -> Recovery {
+    use ResponseError::*;
+    match error {
+        RebalanceInProgress | IllegalGeneration | MemberIdRequired => Recovery::Rejoin,
+        UnknownMemberId | FencedInstanceId => Recovery::NewMember,
+        NotCoordinator
+        | CoordinatorNotAvailable
+        | CoordinatorLoadInProgress
+        | RequestTimedOut
+        | NetworkException => Recovery::Rediscover,
+        _ => Recovery::Fatal,
+    }
+}
+
+fn check(request: &'static str, code: i16) -> Result<(), GroupError> {
+    match code.err() {
+        None => Ok(()),
+        Some(error) => Err(GroupError {
+            request,
+            reason: format!("{error:?}"),
+            recovery: recovery_for(error),
+        }),
+    }
+}
+
+fn transport(request: &'static str, error: anyhow::Error) -> GroupError {
+    GroupError {
+        request,
+        reason: format!("{error:#}"),
+        recovery: Recovery::Rediscover,
+    }
+}
+
+async fn send<R: kafka_protocol::protocol::Request>(
+    connection: &mut Connection,
+    name: &'static str,
+    request: &R,
+    cap: i16,
+    timeout: Duration,
+) -> Result<R::Response, GroupError> {
+    match tokio::time::timeout(timeout, connection.send(request, cap)).await {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(error)) => Err(transport(name, error)),
+        Err(_) => Err(transport(name, anyhow!("no answer within {timeout:?}"))),
+    }
+}
+
+fn text(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+fn group(s: &str) -> GroupId {
+    GroupId(text(s))
+}
+
+/// Asks any broker which broker coordinates `group_id`; returns its `host:port`.
+pub async fn find_coordinator(
+    connection: &mut Connection,
+    group_id: &str,
+) -> Result<String, GroupError> {
+    let request = FindCoordinatorRequest::default()
+        .with_key(text(group_id))
+        .with_key_type(0);
+    let response = send(connection, "FindCoordinator", &request, 2, REQUEST_TIMEOUT).await?;
+    check("FindCoordinator", response.error_code)?;
+    Ok(format!("{}:{}", response.host, response.port))
+}
+
+/// The parameters of a JoinGroup.
+pub struct JoinParams<'a> {
+    /// The group.
+    pub group_id: &'a str,
+    /// Our member id, empty on the first join.
+    pub member_id: &'a str,
+    /// Session timeout.
+    pub session_timeout: Duration,
+    /// How long the coordinator waits for members to rejoin during a rebalance.
+    pub rebalance_timeout: Duration,
+    /// (assignor name, subscription metadata), in order of preference.
+    pub protocols: Vec<(&'static str, Bytes)>,
+}
+
+/// What JoinGroup tells a member.
+#[derive(Debug)]
+pub struct Joined {
+    /// The new generation.
+    pub generation_id: i32,
+    /// Our member id in it.
+    pub member_id: String,
+    /// The leader's member id.
+    pub leader: String,
+    /// The assignor the coordinator chose.
+    pub protocol: String,
+    /// Every member with its subscription (only the leader receives them).
+    pub members: Vec<JoinGroupResponseMember>,
+}
+
+/// Joins the group. A MEMBER_ID_REQUIRED answer (KIP-394) is returned as an error carrying the
+/// id to join with, in `Err(Ok(id))`.
+pub async fn join_group(
+    connection: &mut Connection,
+    params: &JoinParams<'_>,
+) -> Result<Joined, Result<String, GroupError>> {
+    let request = JoinGroupRequest::default()
+        .with_group_id(group(params.group_id))
+        .with_session_timeout_ms(params.session_timeout.as_millis() as i32)
+        .with_rebalance_timeout_ms(params.rebalance_timeout.as_millis() as i32)
+        .with_member_id(text(params.member_id))
+        .with_protocol_type(StrBytes::from_static_str("consumer"))
+        .with_protocols(
+            params
+                .protocols
+                .iter()
+                .map(|(name, metadata)| {
+                    JoinGroupRequestProtocol::default()
+                        .with_name(StrBytes::from_static_str(name))
+                        .with_metadata(metadata.clone())
+                })
+                .collect(),
+        );
+    // The coordinator holds JoinGroup until every member rejoined, up to the rebalance timeout.
+    let timeout = params.rebalance_timeout + REQUEST_TIMEOUT;
+    let response = send(connection, "JoinGroup", &request, 5, timeout)
+        .await
+        .map_err(Err)?;
+    if response.error_code.err() == Some(ResponseError::MemberIdRequired) {
+        return Err(Ok(response.member_id.to_string()));
+    }
+    check("JoinGroup", response.error_code).map_err(Err)?;
+    Ok(Joined {
+        generation_id: response.generation_id,
+        member_id: response.member_id.to_string(),
+        leader: response.leader.to_string(),
+        protocol: response
+            .protocol_name
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        members: response.members,
+    })
+}
+
+/// Sends SyncGroup (with the assignments when leader) and returns our assignment payload.
+pub async fn sync_group(
+    connection: &mut Connection,
+    group_id: &str,
+    joined: &Joined,
+    assignments: Vec<(String, Bytes)>,
+) -> Result<Bytes, GroupError> {
+    let request = SyncGroupRequest::default()
+        .with_group_id(group(group_id))
+        .with_generation_id(joined.generation_id)
+        .with_member_id(text(&joined.member_id))
+        .with_protocol_type(Some(StrBytes::from_static_str("consumer")))
+        .with_protocol_name(Some(text(&joined.protocol)))
+        .with_assignments(
+            assignments
+                .into_iter()
+                .map(|(member, assignment)| {
+                    SyncGroupRequestAssignment::default()
+                        .with_member_id(text(&member))
+                        .with_assignment(assignment)
+                })
+                .collect(),
+        );
+    let response = send(connection, "SyncGroup", &request, 3, REQUEST_TIMEOUT).await?;
+    check("SyncGroup", response.error_code)?;
+    Ok(response.assignment)
+}
+
+/// Tells the coordinator we are alive in `generation_id`.
+pub async fn heartbeat(
+    connection: &mut Connection,
+    group_id: &str,
+    generation_id: i32,
+    member_id: &str,
+) -> Result<(), GroupError> {
+    let request = HeartbeatRequest::default()
+        .with_group_id(group(group_id))
+        .with_generation_id(generation_id)
+        .with_member_id(text(member_id));
+    let response = send(connection, "Heartbeat", &request, 3, REQUEST_TIMEOUT).await?;
+    check("Heartbeat", response.error_code)
+}
+
+/// The committed offsets of `partitions` of `topic` (`None`: nothing committed).
+pub async fn fetch_offsets(
+    connection: &mut Connection,
+    group_id: &str,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<BTreeMap<i32, Option<i64>>, GroupError> {
+    let request = OffsetFetchRequest::default()
+        .with_group_id(group(group_id))
+        .with_topics(Some(vec![OffsetFetchRequestTopic::default()
+            .with_name(TopicName(text(topic)))
+            .with_partition_indexes(partitions.to_vec())]));
+    let response = send(connection, "OffsetFetch", &request, 5, REQUEST_TIMEOUT).await?;
+    check("OffsetFetch", response.error_code)?;
+    let mut offsets: BTreeMap<i32, Option<i64>> = partitions.iter().map(|p| (*p, None)).collect();
+    for partition in response.topics.iter().flat_map(|t| &t.partitions) {
+        check("OffsetFetch", partition.error_code)?;
+        if partition.committed_offset >= 0 {
+            offsets.insert(partition.partition_index, Some(partition.committed_offset));
+        }
+    }
+    Ok(offsets)
+}
+
+/// Commits `offsets` (partition → next offset to read) of `topic` for our generation.
+pub async fn commit_offsets(
+    connection: &mut Connection,
+    group_id: &str,
+    generation_id: i32,
+    member_id: &str,
+    topic: &str,
+    offsets: &BTreeMap<i32, i64>,
+) -> Result<(), GroupError> {
+    let partitions = offsets
+        .iter()
+        .map(|(partition, offset)| {
+            OffsetCommitRequestPartition::default()
+                .with_partition_index(*partition)
+                .with_committed_offset(*offset)
+        })
+        .collect();
+    let request = OffsetCommitRequest::default()
+        .with_group_id(group(group_id))
+        .with_generation_id_or_member_epoch(generation_id)
+        .with_member_id(text(member_id))
+        .with_topics(vec![OffsetCommitRequestTopic::default()
+            .with_name(TopicName(text(topic)))
+            .with_partitions(partitions)]);
+    let response = send(connection, "OffsetCommit", &request, 7, REQUEST_TIMEOUT).await?;
+    for partition in response.topics.iter().flat_map(|t| &t.partitions) {
+        check("OffsetCommit", partition.error_code)?;
+    }
+    Ok(())
+}
+
+/// Leaves the group, so that the others rebalance at once instead of after our session timeout.
+pub async fn leave_group(
+    connection: &mut Connection,
+    group_id: &str,
+    member_id: &str,
+    timeout: Duration,
+) -> Result<(), GroupError> {
+    // v2 where possible: librdkafka's mock cluster answers v3 without its member list.
+    let version = connection
+        .version::<LeaveGroupRequest>(2)
+        .or_else(|_| connection.version::<LeaveGroupRequest>(3))
+        .map_err(|e| transport("LeaveGroup", e))?;
+    let mut request = LeaveGroupRequest::default().with_group_id(group(group_id));
+    // v3 (KIP-345) replaced the single member id by a list of members.
+    if version >= 3 {
+        request = request.with_members(vec![
+            MemberIdentity::default().with_member_id(text(member_id))
+        ]);
+    } else {
+        request = request.with_member_id(text(member_id));
+    }
+    let response = send(connection, "LeaveGroup", &request, version, timeout).await?;
+    check("LeaveGroup", response.error_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rebalance_error_of_the_exchange_leads_to_a_rejoin_not_an_exit() {
+        use ResponseError::*;
+        for error in [RebalanceInProgress, IllegalGeneration, MemberIdRequired] {
+            assert_eq!(recovery_for(error), Recovery::Rejoin, "{error:?}");
+        }
+        assert_eq!(recovery_for(UnknownMemberId), Recovery::NewMember);
+        for error in [
+            NotCoordinator,
+            CoordinatorNotAvailable,
+            CoordinatorLoadInProgress,
+        ] {
+            assert_eq!(recovery_for(error), Recovery::Rediscover, "{error:?}");
+        }
+        assert_eq!(recovery_for(GroupAuthorizationFailed), Recovery::Fatal);
+    }
+
+    #[test]
+    fn error_codes_are_classified_from_the_wire() {
+        assert!(check("Heartbeat", 0).is_ok());
+        let error = check("Heartbeat", 27).unwrap_err();
+        assert_eq!(
+            error.recovery,
+            Recovery::Rejoin,
+            "27 is REBALANCE_IN_PROGRESS"
+        );
+        assert_eq!(
+            check("JoinGroup", 25).unwrap_err().recovery,
+            Recovery::NewMember
+        );
+        assert_eq!(
+            check("JoinGroup", 16).unwrap_err().recovery,
+            Recovery::Rediscover
+        );
+    }
+}

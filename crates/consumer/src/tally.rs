@@ -1,0 +1,132 @@
+//! What the consumer has processed: statistics, the audit of seqs seen, positions and lag.
+
+use std::{collections::BTreeMap, time::Instant};
+
+use events::{
+    audit::{AuditTag, DeliveryAudit},
+    stats::Stats,
+    Event,
+};
+use rskafka::record::RecordAndOffset;
+
+/// How many invalid records are logged one by one before logging turns to one line a second.
+const INVALID_LOGGED_IN_FULL: u64 = 5;
+
+/// Everything processed so far, across generations.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Counts by type and user, invalid records.
+    pub stats: Stats,
+    /// Seqs seen per producer run.
+    pub audit: DeliveryAudit,
+    /// partition → next offset to process: what may be committed.
+    pub positions: BTreeMap<i32, i64>,
+    /// partition → high watermark at the last fetch.
+    pub high_watermarks: BTreeMap<i32, i64>,
+    last_invalid_log: Option<Instant>,
+}
+
+impl Tally {
+    /// Counts one record of `partition`. Invalid payloads are counted, logged at a bounded
+    /// rate, and skipped.
+    pub fn process(&mut self, partition: i32, record: &RecordAndOffset) {
+        let r = &record.record;
+        let tag = AuditTag::from_headers(&r.headers);
+        self.audit
+            .observe(partition, r.key.as_deref(), tag.as_ref());
+        match r.value.as_deref().map(Event::from_json) {
+            Some(Ok(event)) => self.stats.record(&event),
+            Some(Err(reason)) => self.invalid(partition, record.offset, &reason.to_string()),
+            None => self.invalid(partition, record.offset, "empty record (no value)"),
+        }
+        self.positions.insert(partition, record.offset + 1);
+    }
+
+    fn invalid(&mut self, partition: i32, offset: i64, reason: &str) {
+        self.stats.record_invalid();
+        let quiet = self.stats.invalid > INVALID_LOGGED_IN_FULL
+            && self
+                .last_invalid_log
+                .is_some_and(|at| at.elapsed().as_secs() < 1);
+        if !quiet {
+            self.last_invalid_log = Some(Instant::now());
+            tracing::warn!(
+                partition,
+                offset,
+                reason,
+                total_invalid = self.stats.invalid,
+                "invalid record skipped"
+            );
+        }
+    }
+
+    /// Lag of each partition in `owned`: high watermark − position.
+    pub fn lag(&self, owned: &[i32]) -> BTreeMap<i32, i64> {
+        owned
+            .iter()
+            .map(|p| {
+                let position = self.positions.get(p).copied().unwrap_or(0);
+                let end = self.high_watermarks.get(p).copied().unwrap_or(position);
+                (*p, (end - position).max(0))
+            })
+            .collect()
+    }
+
+    /// The positions of `owned` partitions, to commit.
+    pub fn positions_of(&self, owned: &[i32]) -> BTreeMap<i32, i64> {
+        owned
+            .iter()
+            .filter_map(|p| self.positions.get(p).map(|o| (*p, *o)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use rskafka::record::Record;
+
+    use super::*;
+
+    fn record(offset: i64, value: &[u8], seq: Option<u64>) -> RecordAndOffset {
+        let headers = seq
+            .map(|seq| {
+                AuditTag {
+                    run_id: "r".into(),
+                    seq,
+                }
+                .to_headers()
+            })
+            .unwrap_or_default();
+        RecordAndOffset {
+            record: Record {
+                key: Some(b"user1".to_vec()),
+                value: Some(value.to_vec()),
+                headers,
+                timestamp: Utc::now(),
+            },
+            offset,
+        }
+    }
+
+    #[test]
+    fn invalid_records_are_counted_and_skipped_positions_always_advance() {
+        let mut tally = Tally::default();
+        let good = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
+        tally.process(2, &record(10, good, Some(0)));
+        tally.process(2, &record(11, b"garbage", Some(1)));
+        tally.process(2, &record(12, good, None));
+        assert_eq!(
+            (
+                tally.stats.events,
+                tally.stats.invalid,
+                tally.audit.unaudited
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(tally.positions_of(&[2, 3]), BTreeMap::from([(2, 13)]));
+        tally.high_watermarks.insert(2, 20);
+        assert_eq!(tally.lag(&[2]), BTreeMap::from([(2, 7)]));
+        assert_eq!(tally.audit.seen()["r"], vec![[0, 1]]);
+    }
+}
