@@ -18,3 +18,7 @@ lint:
 # Install the local brokers and tools (tansu takes ~11 minutes to build the first time).
 install:
     scripts/install.sh
+
+# The whole pipeline without Docker: local broker, producer, two consumers, verifier.
+demo:
+    scripts/demo.sh

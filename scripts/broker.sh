@@ -27,9 +27,9 @@ start() {
     cat "$dir/address"; return
   fi
   case "$name" in
-    tansu|tansu-memory)
+    tansu|tansu-memory|tansu-demo)
       local port=${3:-19092} storage
-      if [ "$name" = tansu ]; then
+      if [ "$name" != tansu-memory ]; then
         rm -f "$dir"/data.sqlite*
         storage="sqlite://data.sqlite" # relative to $dir: tansu mangles absolute paths
       else

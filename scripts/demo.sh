@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole pipeline on this machine, no Docker: a local tansu broker (sqlite storage), the
+# producer, two consumers in one group and the verifier. Cleans up after itself.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PIPELINE_ROOT"
+
+count=${DEMO_COUNT:-1000}
+rate=${DEMO_RATE:-200}
+port=${DEMO_PORT:-19192}
+"$PIPELINE_ROOT/scripts/install.sh"
+cargo build --release --quiet
+bin=target/release
+
+export KAFKA_BROKERS=127.0.0.1:$port KAFKA_GROUP_ID=demo-$$
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/broker.sh stop tansu-demo
+}
+trap cleanup EXIT
+scripts/broker.sh stop tansu-demo
+scripts/broker.sh start tansu-demo "$port" >/dev/null
+echo "broker: tansu on $KAFKA_BROKERS"
+
+"$bin/producer" --count "$count" --rate "$rate" --partitions 3
+for i in 1 2; do
+  "$bin/consumer" --client-id "demo-consumer-$i" --stats-interval 2s > ".run/demo-consumer-$i.log" 2>&1 &
+  pids+=($!)
+done
+echo "two consumers joined group $KAFKA_GROUP_ID; letting them read for 8 s..."
+sleep 8
+for pid in "${pids[@]}"; do kill -TERM "$pid"; done
+wait "${pids[@]}" || true
+pids=()
+for i in 1 2; do echo "--- consumer $i, final summary ---"; sed -n '/=== Final summary ===/,$p' ".run/demo-consumer-$i.log"; done
+"$bin/verifier"
