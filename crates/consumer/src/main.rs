@@ -229,9 +229,13 @@ impl Consumer {
         let mut starts = BTreeMap::new();
         for (partition, offset) in committed {
             let client = self.partition_client(partition).await?;
-            let offset = match offset {
-                Some(offset) => offset,
-                None => client.get_offset(self.reset()).await?,
+            // A partition we kept across the rebalance resumes where we are, even if our last
+            // commit did not make it: going back to the committed offset would count twice.
+            let ours = self.tally.positions.get(&partition).copied();
+            let offset = match (offset, ours) {
+                (Some(committed), Some(position)) => committed.max(position),
+                (Some(committed), None) => committed,
+                (None, _) => client.get_offset(self.reset()).await?,
             };
             self.tally.positions.insert(partition, offset);
             starts.insert(partition, (client, offset));
