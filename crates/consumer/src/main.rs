@@ -92,6 +92,9 @@ fn hostname() -> String {
 /// keep the exit within 2 s of the signal even when the coordinator is slow.
 const SHUTDOWN_STEP: Duration = Duration::from_millis(700);
 
+/// How often a member checks whether its topic appeared or gained partitions.
+const TOPIC_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     cli::init_logging();
@@ -143,11 +146,17 @@ async fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     loop {
         let client = Arc::clone(&consumer.client);
+        // Taken before joining, so that a topic created or grown while the group formed is
+        // noticed at the first check (at worst one extra rebalance).
+        let topic_partitions = consumer.topic_partitions().await.unwrap_or(None);
         let joined = tokio::select! {
             _ = shutdown.requested() => break,
             joined = consumer.membership.join(|topic| partition_count(Arc::clone(&client), topic)) => joined?,
         };
-        match consumer.consume_generation(joined, &mut shutdown).await? {
+        match consumer
+            .consume_generation(joined, topic_partitions, &mut shutdown)
+            .await?
+        {
             End::Shutdown => break,
             End::Rebalance => continue,
         }
@@ -162,9 +171,13 @@ async fn partition_count(client: Arc<Client>, topic: String) -> Result<i32> {
 
 impl Consumer {
     /// Consumes the partitions of one generation until a rebalance or a shutdown.
+    /// `topic_partitions` is the topic's partition count the generation was formed with: when
+    /// it changes (the topic was created, or grown), the member rejoins so that the group
+    /// assigns the new partitions, as Kafka's consumers do on a metadata change.
     async fn consume_generation(
         &mut self,
         generation: Generation,
+        topic_partitions: Option<usize>,
         shutdown: &mut Shutdown,
     ) -> Result<End> {
         self.owned = generation.partitions.clone();
@@ -175,6 +188,7 @@ impl Consumer {
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
         let mut stats = ticker(self.args.stats_interval);
+        let mut topic_check = ticker(TOPIC_CHECK_INTERVAL);
         let mut consumed_at_last_block = self.consumed();
         let end = loop {
             tokio::select! {
@@ -183,8 +197,9 @@ impl Consumer {
                 _ = heartbeat.tick() => {
                     if let Err(error) = self.membership.heartbeat().await {
                         tracing::info!(%error, "rebalance: giving partitions up");
-                        if error.recovery == Recovery::Rejoin {
-                            // The generation is still valid during a rebalance: commit first.
+                        if matches!(error.recovery, Recovery::Rejoin | Recovery::Rediscover) {
+                            // The generation may still be valid (it is during a rebalance):
+                            // commit first, so that the next owner does not reprocess.
                             self.commit().await;
                         }
                         break End::Rebalance;
@@ -193,6 +208,17 @@ impl Consumer {
                 _ = commit.tick() => {
                     if !self.commit().await {
                         break End::Rebalance;
+                    }
+                }
+                _ = topic_check.tick() => {
+                    match self.topic_partitions().await {
+                        Ok(now) if now != topic_partitions => {
+                            tracing::info!(topic = %self.args.kafka.topic, partitions = ?now, "the topic changed: rejoining to get it assigned");
+                            self.commit().await;
+                            break End::Rebalance;
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::debug!(%error, "topic check failed; trying again later"),
                     }
                 }
                 _ = stats.tick() => {
@@ -259,6 +285,11 @@ impl Consumer {
         );
         self.partitions.insert(partition, Arc::clone(&client));
         Ok(client)
+    }
+
+    /// The partition count of our topic (`None`: it does not exist yet).
+    async fn topic_partitions(&self) -> Result<Option<usize>> {
+        kafka::partition_count(&self.client, &self.args.kafka.topic).await
     }
 
     fn reset(&self) -> OffsetAt {

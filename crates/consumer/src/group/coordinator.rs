@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use anyhow::{anyhow, Result};
 use bytes::Bytes;
-use events::kafka::wire::Connection;
+use events::kafka::wire::{Connection, UndecodableResponse};
 use kafka_protocol::{
     error::{ParseResponseErrorCode, ResponseError},
     messages::{
@@ -19,7 +19,7 @@ use kafka_protocol::{
         FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
         OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, TopicName,
     },
-    protocol::StrBytes,
+    protocol::{Request, StrBytes},
 };
 
 // Every request is capped below its first "flexible" version (KIP-482): librdkafka's mock
@@ -69,13 +69,25 @@ pub fn recovery_for(error: ResponseError) -> Recovery {
     }
 }
 
+/// The recovery for an error answered to `request`: [`recovery_for`], except that a SyncGroup
+/// refused as INVALID_REQUEST is answered with a new join. librdkafka's mock cluster completes
+/// a sync as soon as the leader's assignment arrives and then refuses the followers that sync
+/// after it that way; a real broker never sends it for a well-formed SyncGroup, and a rejoin
+/// with backoff costs nothing if it ever did.
+fn recovery_for_request(request: &str, error: ResponseError) -> Recovery {
+    match (request, error) {
+        ("SyncGroup", ResponseError::InvalidRequest) => Recovery::Rejoin,
+        _ => recovery_for(error),
+    }
+}
+
 fn check(request: &'static str, code: i16) -> Result<(), GroupError> {
     match code.err() {
         None => Ok(()),
         Some(error) => Err(GroupError {
             request,
             reason: format!("{error:?}"),
-            recovery: recovery_for(error),
+            recovery: recovery_for_request(request, error),
         }),
     }
 }
@@ -97,9 +109,32 @@ async fn send<R: kafka_protocol::protocol::Request>(
 ) -> Result<R::Response, GroupError> {
     match tokio::time::timeout(timeout, connection.send(request, cap)).await {
         Ok(Ok(response)) => Ok(response),
-        Ok(Err(error)) => Err(transport(name, error)),
+        Ok(Err(error)) => match error
+            .downcast_ref::<UndecodableResponse>()
+            .and_then(leading_error_code)
+        {
+            // The broker's answer is an error we can still read: act on it.
+            Some(code) if code != 0 => Err(check(name, code).expect_err("non-zero code")),
+            _ => Err(transport(name, error)),
+        },
         Err(_) => Err(transport(name, anyhow!("no answer within {timeout:?}"))),
     }
+}
+
+/// The error code of a group response that did not decode, where the layout puts it first
+/// after the throttle time: FindCoordinator, JoinGroup, Heartbeat, LeaveGroup and SyncGroup
+/// from v1.
+fn leading_error_code(response: &UndecodableResponse) -> Option<i16> {
+    let leading = matches!(
+        response.api_key,
+        FindCoordinatorRequest::KEY
+            | JoinGroupRequest::KEY
+            | HeartbeatRequest::KEY
+            | LeaveGroupRequest::KEY
+            | SyncGroupRequest::KEY
+    );
+    let bytes = response.body.get(4..6)?;
+    (leading && response.version >= 1).then(|| i16::from_be_bytes([bytes[0], bytes[1]]))
 }
 
 fn text(s: &str) -> StrBytes {
@@ -338,6 +373,43 @@ mod tests {
             assert_eq!(recovery_for(error), Recovery::Rediscover, "{error:?}");
         }
         assert_eq!(recovery_for(GroupAuthorizationFailed), Recovery::Fatal);
+    }
+
+    #[test]
+    fn a_late_follower_refused_by_the_mock_cluster_rejoins() {
+        use ResponseError::InvalidRequest;
+        assert_eq!(
+            recovery_for_request("SyncGroup", InvalidRequest),
+            Recovery::Rejoin
+        );
+        assert_eq!(
+            recovery_for_request("JoinGroup", InvalidRequest),
+            Recovery::Fatal
+        );
+    }
+
+    #[test]
+    fn an_error_answer_that_does_not_decode_still_gives_its_error_code() {
+        // librdkafka's mock cluster answers a refused SyncGroup with a null assignment.
+        let body = Bytes::from_static(&[0, 0, 0, 0, 0, 27, 0xff, 0xff, 0xff, 0xff]);
+        let undecodable = |api_key, version| UndecodableResponse {
+            api_key,
+            version,
+            body: body.clone(),
+            reason: "Data length is negative (-1)".into(),
+        };
+        assert_eq!(
+            leading_error_code(&undecodable(SyncGroupRequest::KEY, 3)),
+            Some(27)
+        );
+        assert_eq!(
+            leading_error_code(&undecodable(SyncGroupRequest::KEY, 0)),
+            None
+        );
+        assert_eq!(
+            leading_error_code(&undecodable(OffsetFetchRequest::KEY, 5)),
+            None
+        );
     }
 
     #[test]

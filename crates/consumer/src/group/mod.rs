@@ -113,15 +113,20 @@ impl Membership {
         }
     }
 
-    /// Applies the recovery an error calls for; fails only on fatal errors.
+    /// Applies the recovery an error calls for; fails only on fatal errors. The generation is
+    /// kept unless our member id is gone: during a rebalance the coordinator still accepts
+    /// commits of the generation being left, which is how a member hands its partitions over
+    /// without reprocessing.
     fn recover(&mut self, error: &GroupError) -> Result<()> {
         match error.recovery {
             Recovery::Rejoin => {}
-            Recovery::NewMember => self.member_id.clear(),
+            Recovery::NewMember => {
+                self.member_id.clear();
+                self.generation = None;
+            }
             Recovery::Rediscover => self.connection = None,
             Recovery::Fatal => anyhow::bail!("group {}: {error}", self.config.group_id),
         }
-        self.generation = None;
         Ok(())
     }
 

@@ -27,6 +27,23 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// How long connecting and the version handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A response whose header was right but whose body does not decode as its type. Some
+/// Kafka-compatible brokers write null where the protocol wants bytes in error answers
+/// (librdkafka's mock cluster in SyncGroup); the body is kept so that the caller can still read
+/// the error code at its fixed place.
+#[derive(Debug, thiserror::Error)]
+#[error("undecodable response to API key {api_key} v{version}: {reason}")]
+pub struct UndecodableResponse {
+    /// The request's API key.
+    pub api_key: i16,
+    /// The version the request was sent at.
+    pub version: i16,
+    /// The body after the response header.
+    pub body: Bytes,
+    /// Why it did not decode.
+    pub reason: String,
+}
+
 /// One TCP connection to one broker, with the API versions it supports.
 #[derive(Debug)]
 pub struct Connection {
@@ -185,7 +202,14 @@ fn decode_response<R: Request>(
             header.correlation_id
         );
     }
-    let response = R::Response::decode(&mut body, version)?;
+    let undecoded = body.clone();
+    let response =
+        R::Response::decode(&mut body, version).map_err(|error| UndecodableResponse {
+            api_key: R::KEY,
+            version,
+            body: undecoded,
+            reason: format!("{error:#}"),
+        })?;
     if body.has_remaining() {
         tracing::debug!(
             api_key = R::KEY,
@@ -198,7 +222,7 @@ fn decode_response<R: Request>(
 
 #[cfg(test)]
 mod tests {
-    use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
+    use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse, SyncGroupRequest};
 
     use super::*;
 
@@ -233,5 +257,19 @@ mod tests {
         assert_eq!(ok.unwrap().error_code, 0);
         let err = decode_response::<HeartbeatRequest>(body.freeze(), 0, 6).unwrap_err();
         assert!(err.to_string().contains("out of order"));
+    }
+
+    #[test]
+    fn an_undecodable_body_is_kept_for_the_caller() {
+        // A SyncGroup error answer with a null assignment, as librdkafka's mock cluster writes it.
+        let mut body = BytesMut::new();
+        body.put_i32(9); // correlation id
+        body.put_i32(0); // throttle time
+        body.put_i16(27); // error code
+        body.put_i32(-1); // assignment: null, which the protocol does not allow
+        let err = decode_response::<SyncGroupRequest>(body.freeze(), 3, 9).unwrap_err();
+        let undecodable = err.downcast_ref::<UndecodableResponse>().expect("kept");
+        assert_eq!((undecodable.api_key, undecodable.version), (14, 3));
+        assert_eq!(&undecodable.body[..6], &[0, 0, 0, 0, 0, 27]);
     }
 }
