@@ -1,0 +1,211 @@
+//! What the consumer's end-to-end tests share: the real producer and consumer binaries against
+//! the broker under test (`KAFKA_TEST_BROKERS`), peers from other client libraries, and the
+//! bookkeeping that proves every event was processed.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    process::Child,
+    time::{Duration, Instant},
+};
+
+use events::testkit;
+use serde_json::Value;
+
+/// Member settings that make rebalances quick enough for tests (flag, value).
+const MEMBER_SETTINGS: [(&str, &str); 4] = [
+    ("--commit-interval", "1s"),
+    ("--stats-interval", "2s"),
+    ("--session-timeout", "10s"),
+    ("--heartbeat-interval", "1s"),
+];
+
+fn producer_args(topic: &str, count: u32, rate: u32) -> Vec<String> {
+    let runs = format!("{topic}.runs");
+    [
+        "--brokers",
+        &testkit::brokers(),
+        "--topic",
+        topic,
+        "--runs-topic",
+        &runs,
+        "--count",
+        &count.to_string(),
+        "--rate",
+        &rate.to_string(),
+        "--json",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Produces `count` events as fast as acks come; returns the producer's JSON summary.
+pub fn produce(topic: &str, count: u32) -> Value {
+    finish_producer(spawn_producer(topic, count, 0))
+}
+
+/// Starts the producer in the background at `rate` events/s.
+pub fn spawn_producer(topic: &str, count: u32, rate: u32) -> Child {
+    let args = producer_args(topic, count, rate);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    testkit::spawn(testkit::binary("producer"), &args)
+}
+
+/// Waits for a producer started by [`spawn_producer`]; it must succeed.
+pub fn finish_producer(producer: Child) -> Value {
+    let out = testkit::wait(producer, Duration::from_secs(120));
+    assert_eq!(out.code, Some(0), "producer: {}", out.stderr);
+    out.json()
+}
+
+/// Starts one of our consumers in `group` with the test settings, printing its summary as JSON.
+pub fn start_member(topic: &str, group: &str) -> Child {
+    start_member_with(topic, group, &[])
+}
+
+/// Like [`start_member`], with `settings` (flag, value) replacing the test defaults they name.
+pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) -> Child {
+    let brokers = testkit::brokers();
+    let mut args = vec![
+        "--brokers",
+        &brokers,
+        "--topic",
+        topic,
+        "--group-id",
+        group,
+        "--json",
+    ];
+    for (flag, default) in MEMBER_SETTINGS {
+        let value = settings
+            .iter()
+            .find(|(f, _)| *f == flag)
+            .map_or(default, |(_, v)| *v);
+        args.extend([flag, value]);
+    }
+    testkit::spawn(testkit::binary("consumer"), &args)
+}
+
+/// Stops a member with SIGTERM and returns its JSON summary; it must exit 0 within 2 s.
+pub fn stop(member: Child) -> Value {
+    testkit::terminate(&member);
+    let out = testkit::wait(member, Duration::from_secs(10));
+    assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
+    assert!(
+        out.elapsed < Duration::from_secs(2),
+        "took {:?} to stop",
+        out.elapsed
+    );
+    out.json()
+}
+
+/// Kills a member with SIGKILL: no commit, no LeaveGroup, no summary.
+pub fn kill(mut member: Child) {
+    member.kill().expect("SIGKILL");
+    member.wait().expect("reaping the killed member");
+}
+
+fn peer_script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}
+
+/// Runs one of the Python scripts of `tests/peers` to completion and parses its JSON output.
+pub fn run_peer(name: &str, args: &[&str]) -> Value {
+    testkit::wait(spawn_peer(name, args), Duration::from_secs(120)).json()
+}
+
+/// Starts one of the Python scripts of `tests/peers` in the background.
+pub fn spawn_peer(name: &str, args: &[&str]) -> Child {
+    let script = peer_script(name);
+    let mut all = vec![script.to_str().expect("utf-8 path")];
+    all.extend(args);
+    testkit::spawn(testkit::python(), &all)
+}
+
+/// The group's committed offsets (partition → offset), as a librdkafka client reads them.
+pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
+    let offsets = run_peer("committed.py", &[&testkit::brokers(), topic, group]);
+    offsets
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(p, o)| (p.parse().unwrap(), o.as_i64().unwrap()))
+        .collect()
+}
+
+/// Waits until the group has committed `total` offsets summed over partitions (everything
+/// processed), for at most `limit`.
+pub fn wait_until_committed(topic: &str, group: &str, total: i64, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let committed: i64 = committed(topic, group).values().sum();
+        if committed >= total {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "group {group} committed {committed} of {total} offsets within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Where each audited record of `topic` sits: partition → [(offset, seq)], read by librdkafka.
+pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<(i64, u64)>> {
+    let records = run_peer("topic_records.py", &[&testkit::brokers(), topic]);
+    records
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(partition, rows)| {
+            let rows = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| (row[0].as_i64().unwrap(), row[2].as_u64().unwrap()))
+                .collect();
+            (partition.parse().unwrap(), rows)
+        })
+        .collect()
+}
+
+/// The partitions a member owned at the end (`partitions`) or was ever given (`assigned`).
+pub fn partition_set(summary: &Value, field: &str) -> BTreeSet<i32> {
+    summary[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {field} in {summary}"))
+        .iter()
+        .map(|p| p.as_i64().unwrap() as i32)
+        .collect()
+}
+
+/// The seqs of `run` that a summary saw: ours give `[first, last]` ranges, peers plain seqs.
+pub fn seqs_of(summary: &Value, run: &str) -> Vec<u64> {
+    let Some(seen) = summary["seen"][run].as_array() else {
+        return Vec::new();
+    };
+    seen.iter()
+        .flat_map(|item| match item.as_array() {
+            Some(range) => range[0].as_u64().unwrap()..=range[1].as_u64().unwrap(),
+            None => item.as_u64().unwrap()..=item.as_u64().unwrap(),
+        })
+        .collect()
+}
+
+/// The union of the seqs of `run` that the summaries saw.
+pub fn union_of(summaries: &[Value], run: &str) -> BTreeSet<u64> {
+    summaries.iter().flat_map(|s| seqs_of(s, run)).collect()
+}
+
+/// The run id of a producer summary.
+pub fn run_id(produced: &Value) -> String {
+    produced["run_id"].as_str().expect("run_id").to_string()
+}
+
+/// Waits `seconds`, so that something in the background gets going.
+pub fn pause(seconds: u64) {
+    std::thread::sleep(Duration::from_secs(seconds));
+}

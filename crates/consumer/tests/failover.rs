@@ -1,0 +1,86 @@
+//! End to end: the group keeps every event processed while members come and go under a running
+//! producer: scaling out and in, and a member killed without a chance to commit or leave.
+
+mod common;
+
+use std::{collections::BTreeSet, time::Duration};
+
+use common::*;
+use events::testkit;
+use serde_json::Value;
+
+#[test]
+fn scaling_from_one_to_three_members_and_back_while_producing_processes_every_event() {
+    let topic = testkit::unique_topic("failover-scale");
+    let group = testkit::unique_topic("g");
+    // librdkafka's mock cluster waits the session timeout less 1 s for members to rejoin
+    // after any change: the shortest session Kafka allows keeps the rebalances short.
+    let short_session = [("--session-timeout", "6s")];
+    let producer = spawn_producer(&topic, 5_000, 250); // 20 s of events
+    pause(1);
+    let first = start_member_with(&topic, &group, &short_session);
+    pause(3);
+    let added: Vec<_> = (0..2)
+        .map(|_| start_member_with(&topic, &group, &short_session))
+        .collect();
+    pause(12);
+    let added: Vec<Value> = added.into_iter().map(stop).collect();
+    let produced = finish_producer(producer);
+    wait_until_committed(&topic, &group, 5_000, Duration::from_secs(120));
+    let first = stop(first);
+
+    let helped: u64 = added.iter().map(|s| s["consumed"].as_u64().unwrap()).sum();
+    assert!(helped > 0, "the added members took a share: {added:?}");
+    let mut summaries = added;
+    summaries.push(first);
+    let union = union_of(&summaries, &run_id(&produced));
+    let missing: Vec<u64> = (0..5_000).filter(|s| !union.contains(s)).collect();
+    assert!(missing.is_empty(), "seqs never processed: {missing:?}");
+}
+
+#[test]
+fn a_killed_member_loses_nothing_its_partitions_move_to_the_survivors() {
+    let topic = testkit::unique_topic("failover-kill");
+    let group = testkit::unique_topic("g");
+    let producer = spawn_producer(&topic, 4_000, 250);
+    pause(1);
+    let mut members: Vec<_> = (0..3).map(|_| start_member(&topic, &group)).collect();
+    pause(7);
+    kill(members.remove(1));
+    let produced = finish_producer(producer);
+    wait_until_committed(&topic, &group, 4_000, Duration::from_secs(120));
+    pause(2);
+    let survivors: Vec<Value> = members.into_iter().map(stop).collect();
+
+    let records = records_by_partition(&topic);
+    let owned: BTreeSet<i32> = survivors
+        .iter()
+        .flat_map(|s| partition_set(s, "partitions"))
+        .collect();
+    assert_eq!(
+        owned,
+        records.keys().copied().collect(),
+        "the survivors own every partition"
+    );
+    // What the survivors never saw must have been processed by the killed member: on each
+    // partition, a prefix below the offset it committed, where the survivors took over.
+    let seen = union_of(&survivors, &run_id(&produced));
+    let mut done_by_the_killed = 0;
+    for (partition, rows) in &records {
+        let unseen: Vec<i64> = rows
+            .iter()
+            .filter(|(_, seq)| !seen.contains(seq))
+            .map(|(o, _)| *o)
+            .collect();
+        let prefix: Vec<i64> = rows.iter().take(unseen.len()).map(|(o, _)| *o).collect();
+        assert_eq!(
+            unseen, prefix,
+            "partition {partition}: records lost after the takeover"
+        );
+        done_by_the_killed += unseen.len();
+    }
+    assert!(
+        done_by_the_killed > 0,
+        "the killed member had committed work before it died"
+    );
+}
