@@ -150,3 +150,19 @@ fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting
         "the survivor read every later event"
     );
 }
+
+#[test]
+fn a_member_started_before_its_topic_exists_consumes_it_once_created() {
+    let topic = testkit::unique_topic("group-early");
+    let group = testkit::unique_topic("g");
+    let member = start_member(&topic, &group);
+    pause(5); // joined, with nothing to own
+    let produced = produce(&topic, 1_000);
+    wait_until_committed(&topic, &group, 1_000, Duration::from_secs(60));
+    let summary = stop(member);
+    assert_eq!(summary["consumed"], 1_000);
+    assert_eq!(
+        union_of(&[summary], &run_id(&produced)),
+        (0..1_000).collect()
+    );
+}
