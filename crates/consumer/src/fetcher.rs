@@ -55,9 +55,20 @@ impl Fetchers {
         Fetchers { tasks, batches }
     }
 
-    /// Stops every fetch task; batches not yet received are dropped (never counted).
+    /// Stops every fetch task at once; batches not yet received are dropped (never counted).
     pub fn stop(mut self) {
         self.tasks.abort_all();
+    }
+
+    /// Stops taking batches and lets each task's fetch in flight come back (within the fetch's
+    /// wait, [`MAX_WAIT_MS`]) before ending the tasks, for at most `limit`. What those fetches
+    /// bring is dropped, never counted.
+    pub async fn drain(mut self, limit: Duration) {
+        drop(self.batches); // each task ends at its next send
+        let all_done = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(limit, all_done).await.is_err() {
+            self.tasks.abort_all();
+        }
     }
 }
 

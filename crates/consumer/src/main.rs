@@ -119,7 +119,8 @@ struct Consumer {
 
 /// Why a generation ended.
 enum End {
-    Shutdown,
+    /// Stop requested; the fetches still in flight, to drain while leaving.
+    Shutdown(Option<Fetchers>),
     Rebalance,
 }
 
@@ -144,24 +145,24 @@ async fn run(args: Args) -> Result<ExitCode> {
         owned: Vec::new(),
     };
     let started = Instant::now();
-    loop {
+    let in_flight = loop {
         let client = Arc::clone(&consumer.client);
         // Taken before joining, so that a topic created or grown while the group formed is
         // noticed at the first check (at worst one extra rebalance).
         let topic_partitions = consumer.topic_partitions().await.unwrap_or(None);
         let joined = tokio::select! {
-            _ = shutdown.requested() => break,
+            _ = shutdown.requested() => break None,
             joined = consumer.membership.join(|topic| partition_count(Arc::clone(&client), topic)) => joined?,
         };
         match consumer
             .consume_generation(joined, topic_partitions, &mut shutdown)
             .await?
         {
-            End::Shutdown => break,
+            End::Shutdown(fetchers) => break fetchers,
             End::Rebalance => continue,
         }
-    }
-    consumer.finish(started.elapsed()).await
+    };
+    consumer.finish(started.elapsed(), in_flight).await
 }
 
 async fn partition_count(client: Arc<Client>, topic: String) -> Result<i32> {
@@ -193,7 +194,7 @@ impl Consumer {
         let end = loop {
             tokio::select! {
                 biased;
-                _ = shutdown.requested() => break End::Shutdown,
+                _ = shutdown.requested() => return Ok(End::Shutdown(Some(fetchers))),
                 _ = heartbeat.tick() => {
                     if let Err(error) = self.membership.heartbeat().await {
                         tracing::info!(%error, "rebalance: giving partitions up");
@@ -235,7 +236,10 @@ impl Consumer {
                 }
             }
         };
+        // A rebalance: the fetches still in flight are dropped; their answers go unread, and
+        // the partitions are no longer ours until the next generation says so.
         fetchers.stop();
+        self.owned.clear();
         Ok(end)
     }
 
@@ -331,17 +335,27 @@ impl Consumer {
         }
     }
 
-    /// Last commit, leave the group, final summary.
-    async fn finish(mut self, elapsed: Duration) -> Result<ExitCode> {
-        if tokio::time::timeout(SHUTDOWN_STEP, self.commit())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                "last commit timed out: the next member reprocesses from the previous one"
-            );
-        }
-        self.membership.leave(SHUTDOWN_STEP).await;
+    /// Last commit, leave the group, final summary. Fetches still in flight are let finish
+    /// meanwhile rather than cut by the exit: some brokers (tansu 0.6.0 with sqlite storage)
+    /// stop serving everyone when a client disconnects in the middle of a fetch.
+    async fn finish(mut self, elapsed: Duration, in_flight: Option<Fetchers>) -> Result<ExitCode> {
+        let drained = async {
+            if let Some(fetchers) = in_flight {
+                fetchers.drain(SHUTDOWN_STEP).await;
+            }
+        };
+        let leave = async {
+            if tokio::time::timeout(SHUTDOWN_STEP, self.commit())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "last commit timed out: the next member reprocesses from the previous one"
+                );
+            }
+            self.membership.leave(SHUTDOWN_STEP).await;
+        };
+        tokio::join!(drained, leave);
         let summary = report::block(
             "Final summary",
             &self.tally,

@@ -8,7 +8,6 @@ use std::{collections::BTreeSet, time::Duration};
 
 use common::*;
 use events::testkit;
-use serde_json::Value;
 
 #[test]
 fn one_member_reads_a_whole_run_and_its_counts_match_the_producer_and_the_verifier() {
@@ -60,7 +59,7 @@ fn three_members_split_the_partitions_and_count_each_event_once() {
     wait_until_committed(&topic, &group, 3_000, Duration::from_secs(120));
     // Let a rebalance that started late settle, then stop everyone.
     pause(3);
-    let summaries: Vec<Value> = members.into_iter().map(stop).collect();
+    let summaries = stop_all(members);
 
     let total: u64 = summaries
         .iter()

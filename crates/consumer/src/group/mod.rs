@@ -55,6 +55,8 @@ pub struct Membership {
     connection: Option<Connection>,
     member_id: String,
     generation: Option<Generation>,
+    /// The id of the last generation we completed (synced), kept across rejoins.
+    last_completed: Option<i32>,
     backoff: Backoff,
 }
 
@@ -66,6 +68,7 @@ impl Membership {
             connection: None,
             member_id: String::new(),
             generation: None,
+            last_completed: None,
             backoff: Backoff::default(),
         }
     }
@@ -100,6 +103,7 @@ impl Membership {
                         "joined group {}",
                         self.config.group_id
                     );
+                    self.last_completed = Some(generation.id);
                     self.generation = Some(generation.clone());
                     return Ok(generation);
                 }
@@ -169,6 +173,9 @@ impl Membership {
             Err(Err(error)) => return Err(error),
         };
         self.member_id = joined.member_id.clone();
+        if self.last_completed == Some(joined.generation_id) {
+            return Err(self.force_new_generation(joined.generation_id).await);
+        }
         let leader = joined.leader == joined.member_id;
         let assignments = if leader {
             self.assign(&joined, partition_count).await?
@@ -189,6 +196,24 @@ impl Membership {
             leader,
             partitions,
         })
+    }
+
+    /// Leaves the group, to join again as a new member, when a rejoin was answered with the
+    /// generation we already completed: the coordinator did not start a new one, so a member
+    /// that died, or a topic that grew, would never be reassigned. tansu 0.6.0 does this after
+    /// evicting a member whose session expired (its group stays formed, with the same
+    /// generation, and the dead member's partitions, or its leadership, held by no one); Kafka
+    /// does it to a follower that rejoins with an unchanged subscription. A LeaveGroup makes
+    /// every coordinator start a new generation with the members still alive.
+    async fn force_new_generation(&mut self, kept: i32) -> GroupError {
+        tracing::info!(
+            generation = kept,
+            "the coordinator kept the generation: leaving to force a new one"
+        );
+        self.leave(coordinator::REQUEST_TIMEOUT).await;
+        self.member_id.clear();
+        self.last_completed = None;
+        rejoin_error("the coordinator kept the generation we had")
     }
 
     /// As leader: decode every member's subscription, run the chosen assignor, encode.

@@ -8,7 +8,7 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     path::PathBuf,
     process::Child,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use events::testkit;
@@ -87,9 +87,22 @@ pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) ->
     testkit::spawn(testkit::binary("consumer"), &args)
 }
 
+/// Stops members together (SIGTERM to all, then their summaries), so that each reports the
+/// partitions of one same generation rather than a rebalance that the first to leave started.
+pub fn stop_all(members: Vec<Child>) -> Vec<Value> {
+    for member in &members {
+        testkit::terminate(member);
+    }
+    members.into_iter().map(finished_summary).collect()
+}
+
 /// Stops a member with SIGTERM and returns its JSON summary; it must exit 0 within 2 s.
 pub fn stop(member: Child) -> Value {
     testkit::terminate(&member);
+    finished_summary(member)
+}
+
+fn finished_summary(member: Child) -> Value {
     let out = testkit::wait(member, Duration::from_secs(10));
     assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
     assert!(
@@ -125,36 +138,43 @@ pub fn spawn_peer(name: &str, args: &[&str]) -> Child {
     testkit::spawn(testkit::python(), &all)
 }
 
-/// The group's committed offsets (partition → offset), as a librdkafka client reads them.
-pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
-    let offsets = run_peer("committed.py", &[&testkit::brokers(), topic, group]);
-    offsets
-        .as_object()
-        .expect("an object")
-        .iter()
-        .map(|(p, o)| (p.parse().unwrap(), o.as_i64().unwrap()))
-        .collect()
-}
-
 /// Waits until the group has committed `total` offsets summed over partitions (everything
-/// processed), for at most `limit`.
+/// processed), for at most `limit`, as a librdkafka client reads them.
 pub fn wait_until_committed(topic: &str, group: &str, total: i64, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        let committed: i64 = committed(topic, group).values().sum();
-        if committed >= total {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "group {group} committed {committed} of {total} offsets within {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let args = [
+        testkit::brokers(),
+        topic.to_string(),
+        group.to_string(),
+        total.to_string(),
+        limit.as_secs().to_string(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = testkit::wait(
+        spawn_peer("wait_committed.py", &args),
+        limit + Duration::from_secs(60),
+    );
+    assert_eq!(
+        out.code,
+        Some(0),
+        "group {group} did not commit {total} offsets within {limit:?}: {} {}",
+        out.stdout,
+        out.stderr
+    );
 }
 
-/// Where each audited record of `topic` sits: partition → [(offset, seq)], read by librdkafka.
-pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<(i64, u64)>> {
+/// One record of the topic, as librdkafka read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed {
+    /// Its offset in its partition.
+    pub offset: i64,
+    /// Its seq in its producer run.
+    pub seq: u64,
+    /// When the producer sent it, in ms since the epoch.
+    pub timestamp_ms: i64,
+}
+
+/// Every audited record of `topic`, by partition in offset order, read by librdkafka.
+pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<Placed>> {
     let records = run_peer("topic_records.py", &[&testkit::brokers(), topic]);
     records
         .as_object()
@@ -165,7 +185,11 @@ pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<(i64, u64)>> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|row| (row[0].as_i64().unwrap(), row[2].as_u64().unwrap()))
+                .map(|row| Placed {
+                    offset: row[0].as_i64().unwrap(),
+                    seq: row[2].as_u64().unwrap(),
+                    timestamp_ms: row[3].as_i64().unwrap(),
+                })
                 .collect();
             (partition.parse().unwrap(), rows)
         })

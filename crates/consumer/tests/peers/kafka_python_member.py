@@ -49,6 +49,9 @@ def main() -> None:
                 headers = {k: v.decode() for k, v in (record.headers or [])}
                 if "run_id" in headers:
                     seen.setdefault(headers["run_id"], []).append(int(headers["seq"]))
+    # Let the fetches in flight come back before closing (see librdkafka_member.py).
+    consumer.pause(*consumer.assignment())
+    consumer.poll(timeout_ms=700)
     consumer.close(autocommit=True)
     print(json.dumps({"assigned": sorted(recorder.assigned), "consumed": consumed, "seen": seen}))
 

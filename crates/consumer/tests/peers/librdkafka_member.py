@@ -38,6 +38,10 @@ def main() -> None:
         headers = {k: v.decode() for k, v in (message.headers() or [])}
         if "run_id" in headers:
             seen.setdefault(headers["run_id"], []).append(int(headers["seq"]))
+    # Let the fetches in flight come back before closing: tansu 0.6.0 (sqlite) stops serving
+    # everyone when a client disconnects in the middle of one.
+    consumer.pause(consumer.assignment())
+    consumer.poll(0.7)
     consumer.close()
     print(json.dumps({"assigned": sorted(assigned), "consumed": consumed, "seen": seen}))
 

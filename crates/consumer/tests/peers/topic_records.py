@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads a whole topic with librdkafka, independently of our code, and prints where each
-audited record sits, as one JSON object: {partition: [[offset, run_id, seq], ...]}.
+audited record sits and when it was produced, as one JSON object:
+{partition: [[offset, run_id, seq, timestamp_ms], ...]}.
 
 usage: topic_records.py BROKERS TOPIC
 """
@@ -19,15 +20,20 @@ def main() -> None:
     records = {p: [] for p in partitions}
     remaining = {p for p, end in ends.items() if end > 0}
     while remaining:
-        message = consumer.poll(5)
+        message = consumer.poll(30)  # tansu (sqlite) takes seconds for a large fetch
         if message is None:
             raise SystemExit(f"stalled before the end of partitions {sorted(remaining)}")
         if message.error():
             continue
         headers = {k: v.decode() for k, v in (message.headers() or [])}
-        records[message.partition()].append([message.offset(), headers.get("run_id"), int(headers.get("seq", -1))])
+        row = [message.offset(), headers.get("run_id"), int(headers.get("seq", -1)), message.timestamp()[1]]
+        records[message.partition()].append(row)
         if message.offset() + 1 >= ends[message.partition()]:
             remaining.discard(message.partition())
+    # Let the fetches in flight come back before closing: tansu 0.6.0 (sqlite) stops serving
+    # everyone when a client disconnects in the middle of one.
+    consumer.pause(consumer.assignment())
+    consumer.poll(0.7)
     consumer.close()
     print(json.dumps(records))
 
