@@ -141,18 +141,40 @@ async fn run(args: Args) -> Result<ExitCode> {
         owned: Vec::new(),
     };
     let started = Instant::now();
-    loop {
-        let client = Arc::clone(&consumer.client);
-        let joined = tokio::select! {
-            _ = shutdown.requested() => break,
-            joined = consumer.membership.join(|topic| partition_count(Arc::clone(&client), topic)) => joined?,
-        };
-        match consumer.consume_generation(joined, &mut shutdown).await? {
-            End::Shutdown => break,
-            End::Rebalance => continue,
+    if wait_for_topic(&consumer.client, &consumer.args.kafka.topic, &mut shutdown).await? {
+        loop {
+            let client = Arc::clone(&consumer.client);
+            let joined = tokio::select! {
+                _ = shutdown.requested() => break,
+                joined = consumer.membership.join(|topic| partition_count(Arc::clone(&client), topic)) => joined?,
+            };
+            match consumer.consume_generation(joined, &mut shutdown).await? {
+                End::Shutdown => break,
+                End::Rebalance => continue,
+            }
         }
     }
     consumer.finish(started.elapsed()).await
+}
+
+/// Waits until `topic` exists; false when a stop was requested first. Consumers started with
+/// the producer (`docker compose up`) would otherwise join before the producer creates the
+/// topic: the leader would assign no partitions, and nothing rebalances when the topic appears.
+async fn wait_for_topic(client: &Client, topic: &str, shutdown: &mut Shutdown) -> Result<bool> {
+    let mut logged = false;
+    loop {
+        if kafka::partition_count(client, topic).await?.is_some() {
+            return Ok(true);
+        }
+        if !logged {
+            tracing::info!(topic, "waiting for the topic to be created (by a producer)");
+            logged = true;
+        }
+        tokio::select! {
+            _ = shutdown.requested() => return Ok(false),
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
 }
 
 async fn partition_count(client: Arc<Client>, topic: String) -> Result<i32> {
