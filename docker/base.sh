@@ -2,7 +2,8 @@
 # Builds the local images that stand in for pulled ones, for machines without a registry (the
 # compose test here). Idempotent: an image that exists is kept (BASE_REBUILD=1 rebuilds them).
 #   local/debian:bookworm  debootstrap --variant=minbase of Debian 12, imported (needs root and
-#                          debootstrap; stands in for debian:bookworm-slim)
+#                          debootstrap, installed with apt-get when missing; stands in for
+#                          debian:bookworm-slim)
 #   local/rust:bookworm    the base + gcc + the host's Rust toolchain (stands in for rust:1-slim-bookworm)
 #   local/tansu:0.6.0      the base + the host's tansu binary (stands in for apache/kafka)
 set -euo pipefail
@@ -18,6 +19,10 @@ trap 'rm -rf "$tmp"' EXIT
 missing() { [ "${BASE_REBUILD:-0}" = 1 ] || ! docker image inspect "$1" >/dev/null 2>&1; }
 
 if missing "$BASE_IMAGE"; then
+  if ! command -v debootstrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "base.sh: installing debootstrap..." >&2
+    apt-get install -y -qq debootstrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+  fi
   command -v debootstrap >/dev/null || { echo "base.sh: needs debootstrap (apt-get install debootstrap)" >&2; exit 2; }
   echo "base.sh: debootstrapping Debian bookworm into $BASE_IMAGE (about a minute)..." >&2
   debootstrap --variant=minbase bookworm "$tmp/rootfs" http://deb.debian.org/debian >"$tmp/debootstrap.log" 2>&1 \
@@ -37,7 +42,7 @@ if missing "$RUST_IMAGE"; then
   cp -a "$sysroot/lib/rustlib/x86_64-unknown-linux-gnu" "$ctx/toolchain/lib/rustlib/"
   cp /usr/local/share/ca-certificates/*.crt "$ctx/ca/" 2>/dev/null || true
   docker build -q -f "$docker_dir/builder-local.Dockerfile" --build-arg BASE_IMAGE="$BASE_IMAGE" \
-    -t "$RUST_IMAGE" "$ctx" >/dev/null
+    -t "$RUST_IMAGE" "$ctx" >/dev/null 2>"$tmp/build.log" || { cat "$tmp/build.log" >&2; exit 1; }
 fi
 
 if missing "$TANSU_IMAGE"; then
@@ -46,6 +51,6 @@ if missing "$TANSU_IMAGE"; then
   echo "base.sh: building $TANSU_IMAGE from $(command -v tansu)..." >&2
   mkdir -p "$tmp/tansu" && cp "$(command -v tansu)" "$tmp/tansu/tansu"
   docker build -q -f "$docker_dir/tansu.Dockerfile" --build-arg BASE_IMAGE="$BASE_IMAGE" \
-    -t "$TANSU_IMAGE" "$tmp/tansu" >/dev/null
+    -t "$TANSU_IMAGE" "$tmp/tansu" >/dev/null 2>"$tmp/build.log" || { cat "$tmp/build.log" >&2; exit 1; }
 fi
 echo "$BASE_IMAGE $RUST_IMAGE $TANSU_IMAGE"
