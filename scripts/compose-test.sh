@@ -33,7 +33,7 @@ export PRODUCER_COUNT=$count PRODUCER_RATE=0 PRODUCER_PARTITIONS=3 \
 KAFKA_HOST_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export KAFKA_HOST_PORT
 
-passed=0 failed=0
+passed=0 failed=0 finished=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
 started=$SECONDS
@@ -45,7 +45,10 @@ cleanup() {
     docker logs "$c" >"$logs/$(docker inspect -f '{{.Name}}' "$c" | tr -d /).log" 2>&1 || true
   done
   dc down -v --remove-orphans >/dev/null 2>&1 || true
-  if [ "$code" -ne 0 ] && [ $((passed + failed)) -eq 0 ]; then echo "FAIL: compose test aborted (exit $code)"; fi
+  if [ "$finished" = 0 ]; then
+    echo "FAIL: compose test aborted (exit $code); logs in .run/compose-test/"
+    echo "$passed passed, $((failed + 1)) failed"
+  fi
 }
 trap cleanup EXIT
 
@@ -113,6 +116,7 @@ else
 fi
 
 phase "docker kill --signal TERM one consumer: the two others take its partition"
+[ "${#consumers[@]}" = 3 ] || { echo "FAIL: cannot go on without 3 consumers"; exit 1; }
 victim=${consumers[2]} survivors=("${consumers[0]}" "${consumers[1]}")
 lost_partition=$(assignment "$victim" | cut -d' ' -f2)
 docker kill --signal TERM "$victim" >/dev/null
@@ -152,19 +156,20 @@ stop_started=$SECONDS
 dc stop consumer >/dev/null 2>&1
 clean=0 expected=${#survivors[@]}
 for c in "${survivors[@]}"; do
-  plain_logs "$c" >"$logs/consumer-$c.txt"
-  if [ "$(exit_code "$c")" = 0 ] && grep -q "=== Final summary ===" "$logs/consumer-$c.txt" && grep -q "left group" "$logs/consumer-$c.txt"; then
+  plain_logs "$c" >"$logs/consumer-${c:0:12}.txt"
+  if [ "$(exit_code "$c")" = 0 ] && grep -q "=== Final summary ===" "$logs/consumer-${c:0:12}.txt" && grep -q "left group" "$logs/consumer-${c:0:12}.txt"; then
     clean=$((clean + 1))
   fi
 done
 if [ "$clean" = "$expected" ]; then
   pass "$expected consumers stopped cleanly in $((SECONDS - stop_started))s (summary, left group, exit 0)"
-  sed -n '/=== Final summary ===/,$p' "$logs/consumer-${survivors[0]}.txt" | grep -v 'left group' >"$logs/consumer-summary.txt"
+  sed -n '/=== Final summary ===/,$p' "$logs/consumer-${survivors[0]:0:12}.txt" | grep -v 'left group' >"$logs/consumer-summary.txt"
 else
   fail "consumers stopped cleanly ($clean of $expected)"
 fi
 
 phase "done in $((SECONDS - started))s; logs in ${logs#"$PIPELINE_ROOT"/}"
+finished=1
 [ "$failed" = 0 ] && echo "PASS: compose test" || echo "FAIL: compose test"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
