@@ -22,3 +22,34 @@ install:
 # The whole pipeline without Docker: local broker, producer, two consumers, verifier.
 demo:
     scripts/demo.sh
+
+# Compose v2 plugin when present, else docker-compose v1 (1.29 runs compose.yaml too).
+compose := `docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose`
+
+# The pipeline in containers, in the background: Kafka, producer, 2 consumers, verifier (`just logs` to watch).
+up:
+    {{compose}} up --build -d
+
+# Stop and remove the containers (consumers print their summary and leave the group); the Kafka volume stays.
+down:
+    {{compose}} down
+
+# Run N consumer replicas (the producer and verifier are not started again).
+scale N:
+    {{compose}} up -d --no-deps --scale consumer={{N}} consumer
+
+# Follow the logs of every service.
+logs:
+    {{compose}} logs -f
+
+# Run the verifier again, alone (exit 0: 100% arrived).
+verify:
+    {{compose}} run --rm --no-deps verifier
+
+# Syntax check of compose.yaml (CI).
+compose-check:
+    scripts/compose-check.sh
+
+# The real compose.yaml on this Docker engine with tansu and local base images (docker/README.md).
+compose-test:
+    scripts/compose-test.sh
