@@ -6,11 +6,10 @@
 #   - with --scale consumer=3 the 3 partitions are split among 3 containers,
 #   - the verifier starts after the producer and reports 100%, 0 lost (exit 0), and again on demand,
 #   - a consumer container killed with SIGTERM leaves the group and its partition moves to the
-#     others (a SIGKILL crash too with COMPOSE_TEST_CRASH=1: not on tansu 0.6.0, see below),
+#     others, and a crashed one's (SIGKILL) after its session timeout,
 #   - `compose stop` stops the consumers cleanly (final summary, group left, exit 0).
 # Cleans up (compose down -v) on exit, even on failure. Logs stay in .run/compose-test/.
-# Env: COMPOSE_TEST_COUNT (default 3000) events; COMPOSE=docker-compose to force compose v1;
-# COMPOSE_TEST_CRASH=1 adds the SIGKILL check.
+# Env: COMPOSE_TEST_COUNT (default 3000) events; COMPOSE=docker-compose to force compose v1.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PIPELINE_ROOT"
@@ -127,22 +126,17 @@ else
   for c in "${survivors[@]}"; do echo "    $c: $(assignment "$c")"; done
 fi
 
-# A crash (SIGKILL: no LeaveGroup) is only noticed when the session times out. tansu 0.6.0 then
-# drops the member but keeps the generation, so nobody is told to rebalance and its partitions stay
-# orphaned (tansu-broker coordinator/group/administrator.rs, Inner<Formed>::heartbeat): run this
-# check against a real Kafka (COMPOSE_TEST_CRASH=1), it cannot pass on tansu 0.6.0.
-if [ "${COMPOSE_TEST_CRASH:-0}" = 1 ]; then
-  phase "docker kill (SIGKILL) a second consumer: after the session timeout the last one takes all"
-  docker kill "${survivors[1]}" >/dev/null
-  if wait_for 60 split_ok "${survivors[0]}" >/dev/null; then
-    pass "crashed consumer's partitions taken over by the last one"; split_ok "${survivors[0]}"
-  else
-    fail "crashed consumer's partitions taken over: $(assignment "${survivors[0]}")"
-  fi
-  survivors=("${survivors[0]}")
+# A crash (SIGKILL: no LeaveGroup) is only noticed when the session times out (6 s here). tansu
+# 0.6.0 then keeps the generation and tells nobody; our consumers force a new one (see
+# crates/consumer/src/group/mod.rs, force_new_generation).
+phase "docker kill (SIGKILL) a second consumer: after the session timeout the last one takes all"
+docker kill "${survivors[1]}" >/dev/null
+if wait_for 60 split_ok "${survivors[0]}" >/dev/null; then
+  pass "crashed consumer's partitions taken over by the last one"; split_ok "${survivors[0]}"
 else
-  echo "SKIP: crash (SIGKILL) failover: tansu 0.6.0 never reassigns a crashed member's partitions (COMPOSE_TEST_CRASH=1 runs it)"
+  fail "crashed consumer's partitions taken over: $(assignment "${survivors[0]}")"
 fi
+survivors=("${survivors[0]}")
 
 phase "verifier on demand (run --rm --no-deps verifier)"
 if dc run --rm --no-deps verifier >"$logs/verifier-run.txt" 2>&1 && grep -q "VERDICT: OK: 100.00%" "$logs/verifier-run.txt"; then
