@@ -120,7 +120,7 @@ struct Consumer {
 /// Why a generation ended.
 enum End {
     /// Stop requested; the fetches still in flight, to drain while leaving.
-    Shutdown(Option<Fetchers>),
+    Shutdown(Fetchers),
     Rebalance,
 }
 
@@ -158,7 +158,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             .consume_generation(joined, topic_partitions, &mut shutdown)
             .await?
         {
-            End::Shutdown(fetchers) => break fetchers,
+            End::Shutdown(fetchers) => break Some(fetchers),
             End::Rebalance => continue,
         }
     };
@@ -194,7 +194,7 @@ impl Consumer {
         let end = loop {
             tokio::select! {
                 biased;
-                _ = shutdown.requested() => return Ok(End::Shutdown(Some(fetchers))),
+                _ = shutdown.requested() => return Ok(End::Shutdown(fetchers)),
                 _ = heartbeat.tick() => {
                     if let Err(error) = self.membership.heartbeat().await {
                         tracing::info!(%error, "rebalance: giving partitions up");
