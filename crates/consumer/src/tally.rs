@@ -1,9 +1,12 @@
-//! What the consumer has processed: statistics, the audit of seqs seen, positions and lag.
+//! What the consumer has processed: statistics, the audit of seqs seen, positions and lag,
+//! end-to-end latency and the read rate.
 
 use std::{collections::BTreeMap, time::Instant};
 
+use chrono::{DateTime, Utc};
 use events::{
     audit::{AuditTag, DeliveryAudit},
+    latency::LatencyHistogram,
     stats::Stats,
     Event,
 };
@@ -23,6 +26,10 @@ pub struct Tally {
     pub positions: BTreeMap<i32, i64>,
     /// partition → high watermark at the last fetch.
     pub high_watermarks: BTreeMap<i32, i64>,
+    /// Record timestamp → counted here, for every record.
+    pub latency: LatencyHistogram,
+    /// When the first and the latest records were counted.
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     last_invalid_log: Option<Instant>,
 }
 
@@ -31,6 +38,10 @@ impl Tally {
     /// rate, and skipped.
     pub fn process(&mut self, partition: i32, record: &RecordAndOffset) {
         let r = &record.record;
+        let now = Utc::now();
+        let age = now.signed_duration_since(r.timestamp);
+        self.latency.record(age.to_std().unwrap_or_default());
+        self.span = Some((self.span.map_or(now, |(first, _)| first), now));
         let tag = AuditTag::from_headers(&r.headers);
         self.audit
             .observe(partition, r.key.as_deref(), tag.as_ref());
@@ -70,6 +81,20 @@ impl Tally {
                 (*p, (end - position).max(0))
             })
             .collect()
+    }
+
+    /// Records counted per second, from the first record to the latest (0 before two records).
+    pub fn read_rate(&self) -> f64 {
+        let Some((first, last)) = self.span else {
+            return 0.0;
+        };
+        let seconds = last.signed_duration_since(first).as_seconds_f64();
+        let counted = self.stats.events + self.stats.invalid;
+        if seconds > 0.0 {
+            (counted - 1) as f64 / seconds
+        } else {
+            0.0
+        }
     }
 
     /// The positions of `owned` partitions, to commit.
@@ -128,5 +153,18 @@ mod tests {
         tally.high_watermarks.insert(2, 20);
         assert_eq!(tally.lag(&[2]), BTreeMap::from([(2, 7)]));
         assert_eq!(tally.audit.seen()["r"], vec![[0, 1]]);
+    }
+
+    #[test]
+    fn latency_is_measured_from_the_record_timestamp() {
+        let mut tally = Tally::default();
+        let good = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
+        let mut old = record(0, good, Some(0));
+        old.record.timestamp = Utc::now() - chrono::Duration::milliseconds(250);
+        tally.process(0, &old);
+        let summary = tally.latency.summary().unwrap();
+        assert_eq!(summary.count, 1);
+        assert!((250.0..1_000.0).contains(&summary.p50_ms), "{summary:?}");
+        assert_eq!(tally.read_rate(), 0.0, "one record gives no rate");
     }
 }
