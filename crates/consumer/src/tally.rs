@@ -4,12 +4,7 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use chrono::{DateTime, Utc};
-use events::{
-    audit::{AuditTag, DeliveryAudit},
-    latency::LatencyHistogram,
-    stats::Stats,
-    Event,
-};
+use events::{audit::DeliveryAudit, latency::LatencyHistogram, stats::Stats, Event};
 use rskafka::record::RecordAndOffset;
 
 /// How many invalid records are logged one by one before logging turns to one line a second.
@@ -42,9 +37,8 @@ impl Tally {
         let age = now.signed_duration_since(r.timestamp);
         self.latency.record(age.to_std().unwrap_or_default());
         self.span = Some((self.span.map_or(now, |(first, _)| first), now));
-        let tag = AuditTag::from_headers(&r.headers);
         self.audit
-            .observe(partition, r.key.as_deref(), tag.as_ref());
+            .observe_headers(partition, r.key.as_deref(), &r.headers);
         match r.value.as_deref().map(Event::from_json) {
             Some(Ok(event)) => self.stats.record(&event),
             Some(Err(reason)) => self.invalid(partition, record.offset, &reason.to_string()),
@@ -109,6 +103,7 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
+    use events::audit::AuditTag;
     use rskafka::record::Record;
 
     use super::*;

@@ -7,7 +7,7 @@
 
 use std::{borrow::Cow, fmt};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How timestamps are written: UTC, microseconds, no offset (Python's `datetime.isoformat()`).
@@ -241,16 +241,79 @@ fn describe_json_error(bytes: &[u8]) -> DecodeError {
 }
 
 /// Writes a timestamp as the seed does: `2025-12-17T11:46:33.486910`.
+///
+/// Digits are written by hand: chrono's `format` re-parses its format string on every call,
+/// which was the largest single cost of producing an event. Years outside 0..=9999 and leap
+/// seconds go through chrono.
 pub fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
-    timestamp.format(TIMESTAMP_FORMAT).to_string()
+    let naive = timestamp.naive_utc();
+    let (year, nanos) = (naive.year(), naive.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return timestamp.format(TIMESTAMP_FORMAT).to_string();
+    }
+    let mut out = *b"0000-00-00T00:00:00.000000";
+    let mut put = |at: usize, width: usize, mut value: u32| {
+        for digit in out[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, naive.month());
+    put(8, 2, naive.day());
+    put(11, 2, naive.hour());
+    put(14, 2, naive.minute());
+    put(17, 2, naive.second());
+    put(20, 6, nanos / 1000);
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Reads the seed's timestamps (UTC, no offset) and RFC 3339 ones with an offset.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, DecodeError> {
+    if let Some(timestamp) = parse_seed_timestamp(text.as_bytes()) {
+        return Ok(timestamp);
+    }
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
         .map(|naive| naive.and_utc())
         .or_else(|_| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)))
         .map_err(|_| DecodeError::BadTimestamp(text.to_string()))
+}
+
+/// The seed's exact layout, `YYYY-MM-DDTHH:MM:SS.ffffff`, read without chrono's format parser
+/// (every event carries one). `None` for anything else, which then takes the general path.
+fn parse_seed_timestamp(text: &[u8]) -> Option<DateTime<Utc>> {
+    if text.len() != 26 {
+        return None;
+    }
+    for (at, separator) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ] {
+        if text[at] != separator {
+            return None;
+        }
+    }
+    let number = |from: usize, to: usize| {
+        text[from..to].iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(number(0, 4)?).ok()?,
+        number(5, 7)?,
+        number(8, 10)?,
+    )?;
+    let time = NaiveTime::from_hms_micro_opt(
+        number(11, 13)?,
+        number(14, 16)?,
+        number(17, 19)?,
+        number(20, 26)?,
+    )?;
+    Some(date.and_time(time).and_utc())
 }
 
 #[cfg(test)]
@@ -308,6 +371,33 @@ mod tests {
             format_timestamp(&event.timestamp),
             "2025-12-17T11:46:33.500000"
         );
+    }
+
+    #[test]
+    fn timestamps_without_the_seed_layout_take_the_general_path() {
+        for text in [
+            "2025-12-17T11:46:33",
+            "2025-12-17T11:46:33.5",
+            "2025-12-17T11:46:33.123456789",
+        ] {
+            let fast = parse_timestamp(text).unwrap();
+            let slow = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+            assert_eq!(fast, slow.and_utc());
+        }
+        assert!(parse_timestamp("2025-13-17T11:46:33.486910").is_err());
+        assert!(parse_timestamp("2025-12-17T11:46:3x.486910").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hand_written_timestamps_match_chrono(micros in 0i64..253_402_300_799_999_999) {
+            let timestamp = DateTime::from_timestamp_micros(micros).unwrap();
+            let text = format_timestamp(&timestamp);
+            proptest::prop_assert_eq!(&text, &timestamp.format(TIMESTAMP_FORMAT).to_string());
+            proptest::prop_assert_eq!(parse_timestamp(&text).unwrap(), timestamp);
+            let slow = NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+            proptest::prop_assert_eq!(slow.and_utc(), timestamp);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use anyhow::Result;
 use events::{
-    audit::{AuditTag, DeliveryAudit, RunManifest},
+    audit::{DeliveryAudit, RunManifest},
     event::DecodeError,
     kafka,
     stats::Stats,
@@ -60,9 +60,8 @@ impl Inventory {
     fn take(&mut self, partition: i32, record: RecordAndOffset) {
         *self.per_partition.entry(partition).or_default() += 1;
         let r = &record.record;
-        let tag = AuditTag::from_headers(&r.headers);
         self.audit
-            .observe(partition, r.key.as_deref(), tag.as_ref());
+            .observe_headers(partition, r.key.as_deref(), &r.headers);
         let decoded = match &r.value {
             Some(value) => Event::from_json(value),
             None => Err(DecodeError::Malformed("empty record (no value)".into())),
