@@ -142,7 +142,7 @@ async fn produce_events(
         if deadline.is_some_and(|d| due >= d) {
             break;
         }
-        let room = publisher.in_flight() < publisher::MAX_IN_FLIGHT;
+        let room = publisher.has_room();
         if room && due <= Instant::now() {
             let now = Utc::now();
             publisher.send(&generator.next_event(now));
