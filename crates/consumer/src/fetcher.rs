@@ -13,9 +13,6 @@ use rskafka::{
 };
 use tokio::{sync::mpsc, task::JoinSet};
 
-/// How long a fetch waits on the broker for new records.
-const MAX_WAIT_MS: i32 = 500;
-
 /// One fetch's worth of records.
 pub struct Fetched {
     /// The partition.
@@ -35,11 +32,14 @@ pub struct Fetchers {
 
 impl Fetchers {
     /// Starts fetching each partition from its offset; `reset` is where to go when an offset
-    /// is out of range (retention removed it, or it is past the end).
+    /// is out of range (retention removed it, or it is past the end); a fetch waits at most
+    /// `max_wait` on the broker for new records.
     pub fn start(
         partitions: BTreeMap<i32, (Arc<PartitionClient>, i64)>,
         reset: OffsetAt,
+        max_wait: Duration,
     ) -> Fetchers {
+        let max_wait_ms = i32::try_from(max_wait.as_millis()).unwrap_or(i32::MAX);
         // A few batches per partition in flight: fetching overlaps processing, memory stays bounded.
         let (tx, batches) = mpsc::channel(4 * partitions.len().max(1));
         let mut tasks = JoinSet::new();
@@ -49,6 +49,7 @@ impl Fetchers {
                 client,
                 offset,
                 reset,
+                max_wait_ms,
                 tx.clone(),
             ));
         }
@@ -66,11 +67,12 @@ async fn fetch_partition(
     client: Arc<PartitionClient>,
     mut offset: i64,
     reset: OffsetAt,
+    max_wait_ms: i32,
     tx: mpsc::Sender<Fetched>,
 ) {
     loop {
         match client
-            .fetch_records(offset, 1..FETCH_MAX_BYTES, MAX_WAIT_MS)
+            .fetch_records(offset, 1..FETCH_MAX_BYTES, max_wait_ms)
             .await
         {
             Ok((records, high_watermark)) => {
