@@ -96,7 +96,9 @@ pub async fn scan_topic(
 ) -> Result<Inventory> {
     // Fetching runs in one task per partition; decoding and counting in this one, so that the
     // audit sees every record of every partition (a duplicate may sit on another partition).
-    let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(16);
+    // One decoded fetch waiting per partition or so: fetching overlaps decoding, and memory
+    // stays bounded now that fetches come back at once.
+    let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(3);
     let mut fetchers = tokio::task::JoinSet::new();
     for partition in partitions {
         let batches = batches.clone();
