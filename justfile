@@ -22,3 +22,7 @@ install:
 # The whole pipeline without Docker: local broker, producer, two consumers, verifier.
 demo:
     scripts/demo.sh
+
+# Benchmarks against librdkafka and kafka-python-ng on local brokers (~10 min; `just bench --quick`).
+bench *ARGS:
+    bench/run.sh {{ARGS}}
