@@ -28,9 +28,15 @@ pub struct AuditTag {
 impl AuditTag {
     /// The record headers that carry this tag.
     pub fn to_headers(&self) -> BTreeMap<String, Vec<u8>> {
+        AuditTag::headers(&self.run_id, self.seq)
+    }
+
+    /// The record headers of `seq` in `run_id`, without building a tag first (the producer's
+    /// path, once per event).
+    pub fn headers(run_id: &str, seq: u64) -> BTreeMap<String, Vec<u8>> {
         BTreeMap::from([
-            (RUN_ID_HEADER.to_string(), self.run_id.as_bytes().to_vec()),
-            (SEQ_HEADER.to_string(), self.seq.to_string().into_bytes()),
+            (RUN_ID_HEADER.to_string(), run_id.as_bytes().to_vec()),
+            (SEQ_HEADER.to_string(), seq.to_string().into_bytes()),
         ])
     }
 

@@ -159,18 +159,29 @@ impl Event {
 
     /// The seed's JSON, as bytes ready to be a record value.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.to_wire()).expect("an event always serializes")
+        let mut timestamp = [0; TIMESTAMP_LEN];
+        // Room for every event the generator makes: no reallocation on the producer's path.
+        let mut out = Vec::with_capacity(256);
+        serde_json::to_writer(&mut out, &self.to_wire(&mut timestamp))
+            .expect("an event always serializes");
+        out
     }
 
     /// The same JSON, indented for people to read.
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.to_wire()).expect("an event always serializes")
+        let mut timestamp = [0; TIMESTAMP_LEN];
+        serde_json::to_string_pretty(&self.to_wire(&mut timestamp))
+            .expect("an event always serializes")
     }
 
-    fn to_wire(&self) -> WireEvent<'_> {
-        let timestamp = format_timestamp(&self.timestamp);
+    /// The wire form, its timestamp written into `buffer` (no allocation in the common case).
+    fn to_wire<'a>(&'a self, buffer: &'a mut [u8; TIMESTAMP_LEN]) -> WireEvent<'a> {
+        let timestamp = match write_timestamp(&self.timestamp, buffer) {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(self.timestamp.format(TIMESTAMP_FORMAT).to_string()),
+        };
         let mut wire = WireEvent {
-            timestamp: Some(Cow::Owned(timestamp)),
+            timestamp: Some(timestamp),
             user_id: Some(Cow::Borrowed(&self.user_id)),
             event_type: Some(Cow::Borrowed(self.event_type().as_str())),
             session_id: Some(Cow::Borrowed(&self.session_id)),
@@ -240,20 +251,33 @@ fn describe_json_error(bytes: &[u8]) -> DecodeError {
     }
 }
 
+/// Length of a timestamp in the seed's layout.
+const TIMESTAMP_LEN: usize = 26;
+
 /// Writes a timestamp as the seed does: `2025-12-17T11:46:33.486910`.
-///
-/// Digits are written by hand: chrono's `format` re-parses its format string on every call,
-/// which was the largest single cost of producing an event. Years outside 0..=9999 and leap
-/// seconds go through chrono.
 pub fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
+    let mut buffer = [0; TIMESTAMP_LEN];
+    match write_timestamp(timestamp, &mut buffer) {
+        Some(text) => text.to_string(),
+        None => timestamp.format(TIMESTAMP_FORMAT).to_string(),
+    }
+}
+
+/// Writes the seed's layout into `buffer` by hand: chrono's `format` re-parses its format string
+/// on every call, which was the largest single cost of producing an event. `None` for years
+/// outside 0..=9999 and leap seconds, which chrono writes instead.
+fn write_timestamp<'a>(
+    timestamp: &DateTime<Utc>,
+    buffer: &'a mut [u8; TIMESTAMP_LEN],
+) -> Option<&'a str> {
     let naive = timestamp.naive_utc();
     let (year, nanos) = (naive.year(), naive.nanosecond());
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-        return timestamp.format(TIMESTAMP_FORMAT).to_string();
+        return None;
     }
-    let mut out = *b"0000-00-00T00:00:00.000000";
+    *buffer = *b"0000-00-00T00:00:00.000000";
     let mut put = |at: usize, width: usize, mut value: u32| {
-        for digit in out[at..at + width].iter_mut().rev() {
+        for digit in buffer[at..at + width].iter_mut().rev() {
             *digit = b'0' + (value % 10) as u8;
             value /= 10;
         }
@@ -265,7 +289,7 @@ pub fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
     put(14, 2, naive.minute());
     put(17, 2, naive.second());
     put(20, 6, nanos / 1000);
-    out.iter().map(|&b| char::from(b)).collect()
+    std::str::from_utf8(buffer).ok()
 }
 
 /// Reads the seed's timestamps (UTC, no offset) and RFC 3339 ones with an offset.
@@ -282,7 +306,7 @@ pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, DecodeError> {
 /// The seed's exact layout, `YYYY-MM-DDTHH:MM:SS.ffffff`, read without chrono's format parser
 /// (every event carries one). `None` for anything else, which then takes the general path.
 fn parse_seed_timestamp(text: &[u8]) -> Option<DateTime<Utc>> {
-    if text.len() != 26 {
+    if text.len() != TIMESTAMP_LEN {
         return None;
     }
     for (at, separator) in [

@@ -9,7 +9,6 @@
 
 use std::{mem, pin::Pin, sync::Arc};
 
-use chrono::Utc;
 use events::{
     audit::{AuditTag, SeqRanges},
     kafka::partitioner::partition_for_key,
@@ -97,15 +96,11 @@ impl Publisher {
         let seq = self.tally.sent;
         self.tally.sent += 1;
         self.in_flight += 1;
-        let tag = AuditTag {
-            run_id: self.run_id.clone(),
-            seq,
-        };
         let record = Record {
             key: Some(event.user_id.as_bytes().to_vec()),
             value: Some(event.to_json()),
-            headers: tag.to_headers(),
-            timestamp: Utc::now(),
+            headers: AuditTag::headers(&self.run_id, seq),
+            timestamp: event.timestamp,
         };
         let partition = partition_for_key(event.user_id.as_bytes(), self.partitions.len());
         let batch = &mut self.batches[partition];
