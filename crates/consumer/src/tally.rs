@@ -4,7 +4,7 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use chrono::{DateTime, Utc};
-use events::{audit::DeliveryAudit, latency::LatencyHistogram, stats::Stats, Event};
+use events::{audit::DeliveryAudit, event::Checked, latency::LatencyHistogram, stats::Stats};
 use rskafka::record::RecordAndOffset;
 
 /// How many invalid records are logged one by one before logging turns to one line a second.
@@ -39,8 +39,8 @@ impl Tally {
         self.span = Some((self.span.map_or(now, |(first, _)| first), now));
         self.audit
             .observe_headers(partition, r.key.as_deref(), &r.headers);
-        match r.value.as_deref().map(Event::from_json) {
-            Some(Ok(event)) => self.stats.record(&event),
+        match r.value.as_deref().map(Checked::from_json) {
+            Some(Ok(event)) => self.stats.record_parts(event.event_type, &event.user_id),
             Some(Err(reason)) => self.invalid(partition, record.offset, &reason.to_string()),
             None => self.invalid(partition, record.offset, "empty record (no value)"),
         }

@@ -205,13 +205,7 @@ impl Event {
     /// Reads an event strictly: unknown type, missing field or wrong type is an error naming it.
     /// Fields that no event type uses are ignored, so that richer producers stay readable.
     pub fn from_json(bytes: &[u8]) -> Result<Event, DecodeError> {
-        let wire: WireEvent<'_> = match serde_json::from_slice(bytes) {
-            Ok(wire) => wire,
-            Err(_) => return Err(describe_json_error(bytes)),
-        };
-        let event_type = required(wire.event_type, "event_type")?;
-        let kind = EventType::from_wire(&event_type)
-            .ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
+        let (wire, kind) = decode_wire(bytes)?;
         let action = match kind {
             EventType::Connexion => Action::Connexion,
             EventType::Deconnexion => Action::Deconnexion,
@@ -233,6 +227,56 @@ impl Event {
             action,
         })
     }
+}
+
+/// What a reader that only counts needs of an event: its type and its user, borrowed from the
+/// record when the JSON has no escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked<'a> {
+    /// The event's type.
+    pub event_type: EventType,
+    /// The event's user.
+    pub user_id: Cow<'a, str>,
+}
+
+impl Checked<'_> {
+    /// Checks an event exactly as strictly as [`Event::from_json`] (the same errors, in the
+    /// same order) without copying its strings: the consumer's and verifier's per-record path.
+    pub fn from_json(bytes: &[u8]) -> Result<Checked<'_>, DecodeError> {
+        let (wire, kind) = decode_wire(bytes)?;
+        match kind {
+            EventType::Connexion | EventType::Deconnexion => {}
+            EventType::Achat => {
+                required(wire.product.as_ref(), "product")?;
+                wire.price.ok_or(DecodeError::MissingField("price"))?;
+            }
+            EventType::Navigation => {
+                required(wire.page.as_ref(), "page")?;
+            }
+            EventType::Recherche => {
+                required(wire.query.as_ref(), "query")?;
+            }
+        }
+        parse_timestamp(&required(wire.timestamp, "timestamp")?)?;
+        let user_id = required(wire.user_id, "user_id")?;
+        required(wire.session_id, "session_id")?;
+        Ok(Checked {
+            event_type: kind,
+            user_id,
+        })
+    }
+}
+
+/// The JSON read into its wire form, with its event type.
+fn decode_wire(bytes: &[u8]) -> Result<(WireEvent<'_>, EventType), DecodeError> {
+    let mut wire: WireEvent<'_> = match serde_json::from_slice(bytes) {
+        Ok(wire) => wire,
+        Err(_) => return Err(describe_json_error(bytes)),
+    };
+    let event_type = required(wire.event_type.take(), "event_type")?;
+    let kind = EventType::from_wire(&event_type)
+        .ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
+    Ok((wire, kind))
 }
 
 fn required<T>(field: Option<T>, name: &'static str) -> Result<T, DecodeError> {
@@ -355,6 +399,33 @@ mod tests {
         for line in SEED_LINES {
             let event = Event::from_json(line.as_bytes()).unwrap();
             assert_eq!(String::from_utf8(event.to_json()).unwrap(), line);
+            let checked = Checked::from_json(line.as_bytes()).unwrap();
+            assert_eq!(
+                (checked.event_type, checked.user_id.as_ref()),
+                (event.event_type(), event.user_id.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn checking_fails_where_decoding_fails() {
+        let lines = [
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"navigation","session_id":"s"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"recherche","session_id":"s"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"achat","session_id":"s","price":1.0}"#,
+            r#"{"user_id":"u","event_type":"connexion","session_id":"s"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"connexion"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u\u00e9","event_type":"connexion","session_id":"s"}"#,
+            r#"[1, 2]"#,
+        ];
+        for line in lines {
+            let decoded = Event::from_json(line.as_bytes());
+            let checked = Checked::from_json(line.as_bytes());
+            match (&decoded, &checked) {
+                (Ok(event), Ok(checked)) => assert_eq!(event.user_id, checked.user_id),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                _ => panic!("{line}: {decoded:?} vs {checked:?}"),
+            }
         }
     }
 
@@ -450,8 +521,12 @@ mod tests {
             ),
         ];
         for (line, expected) in cases {
-            let error = Event::from_json(line.as_bytes()).unwrap_err().to_string();
-            assert!(error.contains(expected), "{line}: got {error:?}");
+            let error = Event::from_json(line.as_bytes()).unwrap_err();
+            assert!(
+                error.to_string().contains(expected),
+                "{line}: got {error:?}"
+            );
+            assert_eq!(Checked::from_json(line.as_bytes()), Err(error));
         }
     }
 }

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use anyhow::Result;
 use events::{
     audit::{DeliveryAudit, RunManifest},
-    event::DecodeError,
+    event::{Checked, DecodeError},
     kafka,
     stats::Stats,
     Event, EventType,
@@ -62,16 +62,21 @@ impl Inventory {
         let r = &record.record;
         self.audit
             .observe_headers(partition, r.key.as_deref(), &r.headers);
-        let decoded = match &r.value {
-            Some(value) => Event::from_json(value),
+        let value = r.value.as_deref();
+        let checked = match value {
+            Some(value) => Checked::from_json(value),
             None => Err(DecodeError::Malformed("empty record (no value)".into())),
         };
-        match decoded {
-            Ok(event) => {
-                self.stats.record(&event);
-                let samples = self.samples.entry(event.event_type()).or_default();
+        match checked {
+            Ok(checked) => {
+                self.stats
+                    .record_parts(checked.event_type, &checked.user_id);
+                let samples = self.samples.entry(checked.event_type).or_default();
                 if samples.len() < self.samples_per_type {
-                    samples.push(event);
+                    // Only samples are decoded in full (checked: it cannot fail).
+                    if let Some(event) = value.and_then(|v| Event::from_json(v).ok()) {
+                        samples.push(event);
+                    }
                 }
             }
             Err(reason) => {
