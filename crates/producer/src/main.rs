@@ -74,6 +74,14 @@ struct Args {
     client_id: String,
 }
 
+/// The producer allocates through mimalloc: each event costs a dozen small allocations (the
+/// record, its headers, key and value; rskafka's request encoding), many freed on another thread
+/// than the one that made them, where glibc's malloc took a third of the producer's CPU. Peak RSS
+/// goes from 18 to ~45 MB (mimalloc keeps freed pages); the consumer, with its RSS target, keeps
+/// glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     cli::init_logging();
