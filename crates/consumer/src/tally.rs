@@ -5,7 +5,8 @@ use std::{collections::BTreeMap, time::Instant};
 
 use chrono::{DateTime, Utc};
 use events::{audit::DeliveryAudit, event::Checked, latency::LatencyHistogram, stats::Stats};
-use rskafka::record::RecordAndOffset;
+
+use crate::fetcher::FetchedRecord;
 
 /// How many invalid records are logged one by one before logging turns to one line a second.
 const INVALID_LOGGED_IN_FULL: u64 = 5;
@@ -31,15 +32,15 @@ pub struct Tally {
 impl Tally {
     /// Counts one record of `partition`. Invalid payloads are counted, logged at a bounded
     /// rate, and skipped.
-    pub fn process(&mut self, partition: i32, record: &RecordAndOffset) {
-        let r = &record.record;
+    pub fn process(&mut self, partition: i32, record: &FetchedRecord) {
         let now = Utc::now();
-        let age = now.signed_duration_since(r.timestamp);
+        let age = now.signed_duration_since(record.timestamp);
         self.latency.record(age.to_std().unwrap_or_default());
         self.span = Some((self.span.map_or(now, |(first, _)| first), now));
+        let tag = record.tag.as_ref().map(|(run_id, seq)| (&**run_id, *seq));
         self.audit
-            .observe_headers(partition, r.key.as_deref(), &r.headers);
-        match r.value.as_deref().map(Checked::from_json) {
+            .observe_parts(partition, record.key.as_deref(), tag);
+        match record.value.as_deref().map(Checked::from_json) {
             Some(Ok(event)) => self.stats.record_parts(event.event_type, &event.user_id),
             Some(Err(reason)) => self.invalid(partition, record.offset, &reason.to_string()),
             None => self.invalid(partition, record.offset, "empty record (no value)"),
@@ -104,11 +105,12 @@ impl Tally {
 mod tests {
     use chrono::Utc;
     use events::audit::AuditTag;
-    use rskafka::record::Record;
+    use rskafka::record::{Record, RecordAndOffset};
 
     use super::*;
 
-    fn record(offset: i64, value: &[u8], seq: Option<u64>) -> RecordAndOffset {
+    /// A record as the fetch task hands it over, from an rskafka one.
+    fn record(offset: i64, value: &[u8], seq: Option<u64>) -> FetchedRecord {
         let headers = seq
             .map(|seq| {
                 AuditTag {
@@ -118,7 +120,7 @@ mod tests {
                 .to_headers()
             })
             .unwrap_or_default();
-        RecordAndOffset {
+        let record = RecordAndOffset {
             record: Record {
                 key: Some(b"user1".to_vec()),
                 value: Some(value.to_vec()),
@@ -126,7 +128,8 @@ mod tests {
                 timestamp: Utc::now(),
             },
             offset,
-        }
+        };
+        FetchedRecord::from_records(vec![record]).remove(0)
     }
 
     #[test]
@@ -155,7 +158,7 @@ mod tests {
         let mut tally = Tally::default();
         let good = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
         let mut old = record(0, good, Some(0));
-        old.record.timestamp = Utc::now() - chrono::Duration::milliseconds(250);
+        old.timestamp = Utc::now() - chrono::Duration::milliseconds(250);
         tally.process(0, &old);
         let summary = tally.latency.summary().unwrap();
         assert_eq!(summary.count, 1);

@@ -50,8 +50,9 @@ impl AuditTag {
     }
 }
 
-/// The run id and seq of a record's headers, borrowed: what readers need per record.
-fn parse_headers(headers: &BTreeMap<String, Vec<u8>>) -> Option<(&str, u64)> {
+/// The run id and seq of a record's headers, borrowed: what readers need per record. `None`
+/// when the headers are absent or unreadable (an unaudited record).
+pub fn parse_headers(headers: &BTreeMap<String, Vec<u8>>) -> Option<(&str, u64)> {
     let run_id = std::str::from_utf8(headers.get(RUN_ID_HEADER)?).ok()?;
     let seq = std::str::from_utf8(headers.get(SEQ_HEADER)?)
         .ok()?
@@ -262,7 +263,13 @@ impl DeliveryAudit {
         key: Option<&[u8]>,
         headers: &BTreeMap<String, Vec<u8>>,
     ) {
-        match parse_headers(headers) {
+        self.observe_parts(partition, key, parse_headers(headers));
+    }
+
+    /// [`observe`](Self::observe) with the tag already read by [`parse_headers`], as
+    /// `(run_id, seq)`.
+    pub fn observe_parts(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<(&str, u64)>) {
+        match tag {
             Some((run_id, seq)) => self.observe_tag(partition, key, run_id, seq),
             None => self.unaudited += 1,
         }
