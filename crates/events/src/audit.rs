@@ -247,16 +247,8 @@ pub struct DeliveryAudit {
 }
 
 impl DeliveryAudit {
-    /// Notes one record read from `partition` with `key`; `tag` is `None` for unaudited ones.
-    pub fn observe(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<&AuditTag>) {
-        match tag {
-            Some(tag) => self.observe_tag(partition, key, &tag.run_id, tag.seq),
-            None => self.unaudited += 1,
-        }
-    }
-
-    /// [`observe`](Self::observe) straight from a record's headers, allocating nothing for
-    /// records of a run and key already seen: the form readers use for every record.
+    /// Notes one record read from `partition` with `key`, straight from its headers; allocates
+    /// nothing for records of a run and key already seen.
     pub fn observe_headers(
         &mut self,
         partition: i32,
@@ -266,8 +258,8 @@ impl DeliveryAudit {
         self.observe_parts(partition, key, parse_headers(headers));
     }
 
-    /// [`observe`](Self::observe) with the tag already read by [`parse_headers`], as
-    /// `(run_id, seq)`.
+    /// Notes one record read from `partition` with `key`, its tag already read by
+    /// [`parse_headers`] as `(run_id, seq)`; `None` for an unaudited record.
     pub fn observe_parts(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<(&str, u64)>) {
         match tag {
             Some((run_id, seq)) => self.observe_tag(partition, key, run_id, seq),
@@ -419,14 +411,14 @@ mod tests {
     }
 
     #[test]
-    fn observing_headers_is_observing_their_tag() {
+    fn observing_headers_is_observing_their_parsed_tag() {
         let (mut by_tag, mut by_headers) = (DeliveryAudit::default(), DeliveryAudit::default());
         for seq in [0, 1, 5, 3, 3, 2] {
             let tag = tag("r", seq);
-            by_tag.observe(1, Some(b"k"), Some(&tag));
+            by_tag.observe_parts(1, Some(b"k"), Some((&tag.run_id, tag.seq)));
             by_headers.observe_headers(1, Some(b"k"), &tag.to_headers());
         }
-        by_tag.observe(1, None, None);
+        by_tag.observe_parts(1, None, None);
         by_headers.observe_headers(1, None, &BTreeMap::new());
         let manifests = [manifest("r", 6, vec![])];
         assert_eq!(
@@ -440,7 +432,7 @@ mod tests {
     fn complete_run_reports_nothing_lost() {
         let mut audit = DeliveryAudit::default();
         for seq in 0..100 {
-            audit.observe((seq % 3) as i32, Some(b"k"), Some(&tag("r", seq)));
+            audit.observe_parts((seq % 3) as i32, Some(b"k"), Some(("r", seq)));
         }
         let [report] = audit
             .reconcile(&[manifest("r", 100, vec![])])
@@ -457,11 +449,11 @@ mod tests {
     fn lost_ranges_duplicates_and_order_are_named() {
         let mut audit = DeliveryAudit::default();
         for seq in (0..10).chain(15..20).chain([3, 4]) {
-            audit.observe(0, Some(b"k"), Some(&tag("r", seq)));
+            audit.observe_parts(0, Some(b"k"), Some(("r", seq)));
         }
-        audit.observe(0, Some(b"k"), Some(&tag("r", 12)));
-        audit.observe(0, Some(b"k"), Some(&tag("r", 11)));
-        audit.observe(1, None, None);
+        audit.observe_parts(0, Some(b"k"), Some(("r", 12)));
+        audit.observe_parts(0, Some(b"k"), Some(("r", 11)));
+        audit.observe_parts(1, None, None);
         let [report] = audit
             .reconcile(&[manifest("r", 25, vec![])])
             .try_into()
@@ -478,7 +470,7 @@ mod tests {
     fn failed_seqs_are_not_expected() {
         let mut audit = DeliveryAudit::default();
         for seq in (0..5).chain(8..10) {
-            audit.observe(0, None, Some(&tag("r", seq)));
+            audit.observe_parts(0, None, Some(("r", seq)));
         }
         let [report] = audit
             .reconcile(&[manifest("r", 10, vec![[5, 7]])])
@@ -492,7 +484,7 @@ mod tests {
     fn run_without_manifest_is_unfinished_with_its_gaps() {
         let mut audit = DeliveryAudit::default();
         for seq in [0, 1, 2, 5, 6] {
-            audit.observe(0, None, Some(&tag("killed", seq)));
+            audit.observe_parts(0, None, Some(("killed", seq)));
         }
         let reports = audit.reconcile(&[manifest("empty", 0, vec![])]);
         assert_eq!(reports[0].run_id, "empty");
