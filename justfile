@@ -50,6 +50,10 @@ verify:
 compose-check:
     scripts/compose-check.sh
 
-# The real compose.yaml on this Docker engine with tansu and local base images (docker/README.md).
+# The real compose.yaml on this Docker engine with tansu and local base images (README: "The compose test").
 compose-test:
     scripts/compose-test.sh
+
+# Benchmarks against librdkafka and kafka-python-ng on local brokers (~4 min; `just bench --quick` ~25 s).
+bench *ARGS:
+    bench/run.sh {{ARGS}}

@@ -68,6 +68,12 @@ struct Args {
     #[arg(long, env = "CONSUMER_HEARTBEAT_INTERVAL", default_value = "3s", value_parser = cli::parse_duration)]
     heartbeat_interval: Duration,
 
+    /// How long a fetch may wait on the broker for new records. Kafka answers as soon as a record
+    /// arrives, so there this only paces idle polling; tansu 0.6 holds every fetch for the whole
+    /// wait, records or not, so lower it (e.g. 10ms) for low latency on tansu.
+    #[arg(long, env = "CONSUMER_FETCH_MAX_WAIT", default_value = "500ms", value_parser = cli::parse_duration)]
+    fetch_max_wait: Duration,
+
     /// Print the final summary as one JSON object on stdout (statistics and logs go to stderr).
     #[arg(long, env = "CONSUMER_JSON")]
     json: bool,
@@ -185,7 +191,7 @@ impl Consumer {
         let Some(starts) = self.starting_offsets().await? else {
             return Ok(End::Rebalance);
         };
-        let mut fetchers = Fetchers::start(starts, self.reset());
+        let mut fetchers = Fetchers::start(starts, self.reset(), self.args.fetch_max_wait);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
         let mut stats = ticker(self.args.stats_interval);

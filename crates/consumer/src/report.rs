@@ -50,5 +50,7 @@ pub fn summary_json(
         "by_user": tally.stats.by_user(),
         "committed": committed,
         "seen": tally.audit.seen(),
+        "events_per_s": tally.read_rate(),
+        "latency": tally.latency.summary(),
     })
 }

@@ -1,13 +1,12 @@
-//! What the consumer has processed: statistics, the audit of seqs seen, positions and lag.
+//! What the consumer has processed: statistics, the audit of seqs seen, positions and lag,
+//! end-to-end latency and the read rate.
 
 use std::{collections::BTreeMap, time::Instant};
 
-use events::{
-    audit::{AuditTag, DeliveryAudit},
-    stats::Stats,
-    Event,
-};
-use rskafka::record::RecordAndOffset;
+use chrono::{DateTime, Utc};
+use events::{audit::DeliveryAudit, event::Checked, latency::LatencyHistogram, stats::Stats};
+
+use crate::fetcher::FetchedRecord;
 
 /// How many invalid records are logged one by one before logging turns to one line a second.
 const INVALID_LOGGED_IN_FULL: u64 = 5;
@@ -23,19 +22,26 @@ pub struct Tally {
     pub positions: BTreeMap<i32, i64>,
     /// partition → high watermark at the last fetch.
     pub high_watermarks: BTreeMap<i32, i64>,
+    /// Record timestamp → counted here, for every record.
+    pub latency: LatencyHistogram,
+    /// When the first and the latest records were counted.
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     last_invalid_log: Option<Instant>,
 }
 
 impl Tally {
     /// Counts one record of `partition`. Invalid payloads are counted, logged at a bounded
     /// rate, and skipped.
-    pub fn process(&mut self, partition: i32, record: &RecordAndOffset) {
-        let r = &record.record;
-        let tag = AuditTag::from_headers(&r.headers);
+    pub fn process(&mut self, partition: i32, record: &FetchedRecord) {
+        let now = Utc::now();
+        let age = now.signed_duration_since(record.timestamp);
+        self.latency.record(age.to_std().unwrap_or_default());
+        self.span = Some((self.span.map_or(now, |(first, _)| first), now));
+        let tag = record.tag.as_ref().map(|(run_id, seq)| (&**run_id, *seq));
         self.audit
-            .observe(partition, r.key.as_deref(), tag.as_ref());
-        match r.value.as_deref().map(Event::from_json) {
-            Some(Ok(event)) => self.stats.record(&event),
+            .observe_parts(partition, record.key.as_deref(), tag);
+        match record.value.as_deref().map(Checked::from_json) {
+            Some(Ok(event)) => self.stats.record_parts(event.event_type, &event.user_id),
             Some(Err(reason)) => self.invalid(partition, record.offset, &reason.to_string()),
             None => self.invalid(partition, record.offset, "empty record (no value)"),
         }
@@ -72,6 +78,20 @@ impl Tally {
             .collect()
     }
 
+    /// Records counted per second, from the first record to the latest (0 before two records).
+    pub fn read_rate(&self) -> f64 {
+        let Some((first, last)) = self.span else {
+            return 0.0;
+        };
+        let seconds = last.signed_duration_since(first).as_seconds_f64();
+        let counted = self.stats.events + self.stats.invalid;
+        if seconds > 0.0 {
+            (counted - 1) as f64 / seconds
+        } else {
+            0.0
+        }
+    }
+
     /// The positions of `owned` partitions, to commit.
     pub fn positions_of(&self, owned: &[i32]) -> BTreeMap<i32, i64> {
         owned
@@ -84,11 +104,13 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use rskafka::record::Record;
+    use events::audit::AuditTag;
+    use rskafka::record::{Record, RecordAndOffset};
 
     use super::*;
 
-    fn record(offset: i64, value: &[u8], seq: Option<u64>) -> RecordAndOffset {
+    /// A record as the fetch task hands it over, from an rskafka one.
+    fn record(offset: i64, value: &[u8], seq: Option<u64>) -> FetchedRecord {
         let headers = seq
             .map(|seq| {
                 AuditTag {
@@ -98,7 +120,7 @@ mod tests {
                 .to_headers()
             })
             .unwrap_or_default();
-        RecordAndOffset {
+        let record = RecordAndOffset {
             record: Record {
                 key: Some(b"user1".to_vec()),
                 value: Some(value.to_vec()),
@@ -106,7 +128,8 @@ mod tests {
                 timestamp: Utc::now(),
             },
             offset,
-        }
+        };
+        FetchedRecord::from_records(vec![record]).remove(0)
     }
 
     #[test]
@@ -128,5 +151,18 @@ mod tests {
         tally.high_watermarks.insert(2, 20);
         assert_eq!(tally.lag(&[2]), BTreeMap::from([(2, 7)]));
         assert_eq!(tally.audit.seen()["r"], vec![[0, 1]]);
+    }
+
+    #[test]
+    fn latency_is_measured_from_the_record_timestamp() {
+        let mut tally = Tally::default();
+        let good = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
+        let mut old = record(0, good, Some(0));
+        old.timestamp = Utc::now() - chrono::Duration::milliseconds(250);
+        tally.process(0, &old);
+        let summary = tally.latency.summary().unwrap();
+        assert_eq!(summary.count, 1);
+        assert!((250.0..1_000.0).contains(&summary.p50_ms), "{summary:?}");
+        assert_eq!(tally.read_rate(), 0.0, "one record gives no rate");
     }
 }

@@ -28,24 +28,37 @@ pub struct AuditTag {
 impl AuditTag {
     /// The record headers that carry this tag.
     pub fn to_headers(&self) -> BTreeMap<String, Vec<u8>> {
+        AuditTag::headers(&self.run_id, self.seq)
+    }
+
+    /// The record headers of `seq` in `run_id`, without building a tag first (the producer's
+    /// path, once per event).
+    pub fn headers(run_id: &str, seq: u64) -> BTreeMap<String, Vec<u8>> {
         BTreeMap::from([
-            (RUN_ID_HEADER.to_string(), self.run_id.as_bytes().to_vec()),
-            (SEQ_HEADER.to_string(), self.seq.to_string().into_bytes()),
+            (RUN_ID_HEADER.to_string(), run_id.as_bytes().to_vec()),
+            (SEQ_HEADER.to_string(), seq.to_string().into_bytes()),
         ])
     }
 
     /// Reads the tag back; `None` when the headers are absent or unreadable (an unaudited record).
     pub fn from_headers(headers: &BTreeMap<String, Vec<u8>>) -> Option<AuditTag> {
-        let run_id = std::str::from_utf8(headers.get(RUN_ID_HEADER)?).ok()?;
-        let seq = std::str::from_utf8(headers.get(SEQ_HEADER)?)
-            .ok()?
-            .parse()
-            .ok()?;
+        let (run_id, seq) = parse_headers(headers)?;
         Some(AuditTag {
             run_id: run_id.to_string(),
             seq,
         })
     }
+}
+
+/// The run id and seq of a record's headers, borrowed: what readers need per record. `None`
+/// when the headers are absent or unreadable (an unaudited record).
+pub fn parse_headers(headers: &BTreeMap<String, Vec<u8>>) -> Option<(&str, u64)> {
+    let run_id = std::str::from_utf8(headers.get(RUN_ID_HEADER)?).ok()?;
+    let seq = std::str::from_utf8(headers.get(SEQ_HEADER)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    Some((run_id, seq))
 }
 
 /// What a producer run claims, published when it ends.
@@ -99,11 +112,23 @@ pub struct SeqRanges {
 
 impl SeqRanges {
     /// Adds `seq`; returns false when it was already there.
+    ///
+    /// The reader's hot path (one call per record): a few map operations, no allocation.
     pub fn insert(&mut self, seq: u64) -> bool {
-        if self.contains(seq) {
+        let below = self.ranges.range(..=seq).next_back().map(|(f, l)| (*f, *l));
+        if below.is_some_and(|(_, last)| last >= seq) {
             return false;
         }
-        self.insert_range(seq, seq);
+        // A range starting right after `seq` is absorbed.
+        let above = seq
+            .checked_add(1)
+            .and_then(|next| self.ranges.remove(&next));
+        let last = above.unwrap_or(seq);
+        match below {
+            Some((first, below_last)) if below_last + 1 == seq => self.ranges.insert(first, last),
+            _ => self.ranges.insert(seq, last),
+        };
+        self.len += 1;
         true
     }
 
@@ -209,8 +234,8 @@ struct RunSeen {
     seqs: SeqRanges,
     duplicates: u64,
     order_violations: u64,
-    /// Highest seq seen so far per (partition, key): a lower one afterwards is out of order.
-    last_by_key: HashMap<(i32, Vec<u8>), u64>,
+    /// Highest seq seen so far per partition and key: a lower one afterwards is out of order.
+    last_by_key: HashMap<i32, HashMap<Vec<u8>, u64>>,
 }
 
 /// Collects the audit tags of every record read, then reconciles them against the manifests.
@@ -222,26 +247,44 @@ pub struct DeliveryAudit {
 }
 
 impl DeliveryAudit {
-    /// Notes one record read from `partition` with `key`; `tag` is `None` for unaudited ones.
-    pub fn observe(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<&AuditTag>) {
-        let Some(tag) = tag else {
-            self.unaudited += 1;
-            return;
-        };
-        let run = match self.runs.get_mut(&tag.run_id) {
+    /// Notes one record read from `partition` with `key`, straight from its headers; allocates
+    /// nothing for records of a run and key already seen.
+    pub fn observe_headers(
+        &mut self,
+        partition: i32,
+        key: Option<&[u8]>,
+        headers: &BTreeMap<String, Vec<u8>>,
+    ) {
+        self.observe_parts(partition, key, parse_headers(headers));
+    }
+
+    /// Notes one record read from `partition` with `key`, its tag already read by
+    /// [`parse_headers`] as `(run_id, seq)`; `None` for an unaudited record.
+    pub fn observe_parts(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<(&str, u64)>) {
+        match tag {
+            Some((run_id, seq)) => self.observe_tag(partition, key, run_id, seq),
+            None => self.unaudited += 1,
+        }
+    }
+
+    fn observe_tag(&mut self, partition: i32, key: Option<&[u8]>, run_id: &str, seq: u64) {
+        let run = match self.runs.get_mut(run_id) {
             Some(run) => run,
-            None => self.runs.entry(tag.run_id.clone()).or_default(),
+            None => self.runs.entry(run_id.to_string()).or_default(),
         };
-        if !run.seqs.insert(tag.seq) {
+        if !run.seqs.insert(seq) {
             run.duplicates += 1;
             return;
         }
-        let key = (partition, key.unwrap_or_default().to_vec());
-        let last = run.last_by_key.entry(key).or_insert(tag.seq);
-        if tag.seq < *last {
-            run.order_violations += 1;
+        let key = key.unwrap_or_default();
+        let keys = run.last_by_key.entry(partition).or_default();
+        match keys.get_mut(key) {
+            Some(last) if seq < *last => run.order_violations += 1,
+            Some(last) => *last = seq,
+            None => {
+                keys.insert(key.to_vec(), seq);
+            }
         }
-        *last = (*last).max(tag.seq);
     }
 
     /// The seqs seen for each run, as `[first, last]` pairs.
@@ -368,10 +411,28 @@ mod tests {
     }
 
     #[test]
+    fn observing_headers_is_observing_their_parsed_tag() {
+        let (mut by_tag, mut by_headers) = (DeliveryAudit::default(), DeliveryAudit::default());
+        for seq in [0, 1, 5, 3, 3, 2] {
+            let tag = tag("r", seq);
+            by_tag.observe_parts(1, Some(b"k"), Some((&tag.run_id, tag.seq)));
+            by_headers.observe_headers(1, Some(b"k"), &tag.to_headers());
+        }
+        by_tag.observe_parts(1, None, None);
+        by_headers.observe_headers(1, None, &BTreeMap::new());
+        let manifests = [manifest("r", 6, vec![])];
+        assert_eq!(
+            by_tag.reconcile(&manifests),
+            by_headers.reconcile(&manifests)
+        );
+        assert_eq!(by_headers.unaudited, 1);
+    }
+
+    #[test]
     fn complete_run_reports_nothing_lost() {
         let mut audit = DeliveryAudit::default();
         for seq in 0..100 {
-            audit.observe((seq % 3) as i32, Some(b"k"), Some(&tag("r", seq)));
+            audit.observe_parts((seq % 3) as i32, Some(b"k"), Some(("r", seq)));
         }
         let [report] = audit
             .reconcile(&[manifest("r", 100, vec![])])
@@ -388,11 +449,11 @@ mod tests {
     fn lost_ranges_duplicates_and_order_are_named() {
         let mut audit = DeliveryAudit::default();
         for seq in (0..10).chain(15..20).chain([3, 4]) {
-            audit.observe(0, Some(b"k"), Some(&tag("r", seq)));
+            audit.observe_parts(0, Some(b"k"), Some(("r", seq)));
         }
-        audit.observe(0, Some(b"k"), Some(&tag("r", 12)));
-        audit.observe(0, Some(b"k"), Some(&tag("r", 11)));
-        audit.observe(1, None, None);
+        audit.observe_parts(0, Some(b"k"), Some(("r", 12)));
+        audit.observe_parts(0, Some(b"k"), Some(("r", 11)));
+        audit.observe_parts(1, None, None);
         let [report] = audit
             .reconcile(&[manifest("r", 25, vec![])])
             .try_into()
@@ -409,7 +470,7 @@ mod tests {
     fn failed_seqs_are_not_expected() {
         let mut audit = DeliveryAudit::default();
         for seq in (0..5).chain(8..10) {
-            audit.observe(0, None, Some(&tag("r", seq)));
+            audit.observe_parts(0, None, Some(("r", seq)));
         }
         let [report] = audit
             .reconcile(&[manifest("r", 10, vec![[5, 7]])])
@@ -423,7 +484,7 @@ mod tests {
     fn run_without_manifest_is_unfinished_with_its_gaps() {
         let mut audit = DeliveryAudit::default();
         for seq in [0, 1, 2, 5, 6] {
-            audit.observe(0, None, Some(&tag("killed", seq)));
+            audit.observe_parts(0, None, Some(("killed", seq)));
         }
         let reports = audit.reconcile(&[manifest("empty", 0, vec![])]);
         assert_eq!(reports[0].run_id, "empty");
@@ -434,6 +495,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn inserting_one_seq_at_a_time_behaves_like_a_set(
+            seqs in proptest::collection::vec(0u64..100, 0..200),
+        ) {
+            let mut ranges = SeqRanges::default();
+            let mut model = std::collections::BTreeSet::new();
+            for seq in seqs {
+                prop_assert_eq!(ranges.insert(seq), model.insert(seq));
+            }
+            prop_assert_eq!(ranges.len(), model.len() as u64);
+            let mut rebuilt = SeqRanges::default();
+            for seq in &model {
+                rebuilt.insert_range(*seq, *seq);
+            }
+            prop_assert_eq!(ranges, rebuilt);
+        }
+
         #[test]
         fn seq_ranges_behave_like_a_set(
             inserts in proptest::collection::vec((0u64..200, 0u64..5), 0..60),

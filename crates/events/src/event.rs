@@ -7,7 +7,7 @@
 
 use std::{borrow::Cow, fmt};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How timestamps are written: UTC, microseconds, no offset (Python's `datetime.isoformat()`).
@@ -159,18 +159,29 @@ impl Event {
 
     /// The seed's JSON, as bytes ready to be a record value.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.to_wire()).expect("an event always serializes")
+        let mut timestamp = [0; TIMESTAMP_LEN];
+        // Room for every event the generator makes: no reallocation on the producer's path.
+        let mut out = Vec::with_capacity(256);
+        serde_json::to_writer(&mut out, &self.to_wire(&mut timestamp))
+            .expect("an event always serializes");
+        out
     }
 
     /// The same JSON, indented for people to read.
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.to_wire()).expect("an event always serializes")
+        let mut timestamp = [0; TIMESTAMP_LEN];
+        serde_json::to_string_pretty(&self.to_wire(&mut timestamp))
+            .expect("an event always serializes")
     }
 
-    fn to_wire(&self) -> WireEvent<'_> {
-        let timestamp = format_timestamp(&self.timestamp);
+    /// The wire form, its timestamp written into `buffer` (no allocation in the common case).
+    fn to_wire<'a>(&'a self, buffer: &'a mut [u8; TIMESTAMP_LEN]) -> WireEvent<'a> {
+        let timestamp = match write_timestamp(&self.timestamp, buffer) {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(self.timestamp.format(TIMESTAMP_FORMAT).to_string()),
+        };
         let mut wire = WireEvent {
-            timestamp: Some(Cow::Owned(timestamp)),
+            timestamp: Some(timestamp),
             user_id: Some(Cow::Borrowed(&self.user_id)),
             event_type: Some(Cow::Borrowed(self.event_type().as_str())),
             session_id: Some(Cow::Borrowed(&self.session_id)),
@@ -194,13 +205,7 @@ impl Event {
     /// Reads an event strictly: unknown type, missing field or wrong type is an error naming it.
     /// Fields that no event type uses are ignored, so that richer producers stay readable.
     pub fn from_json(bytes: &[u8]) -> Result<Event, DecodeError> {
-        let wire: WireEvent<'_> = match serde_json::from_slice(bytes) {
-            Ok(wire) => wire,
-            Err(_) => return Err(describe_json_error(bytes)),
-        };
-        let event_type = required(wire.event_type, "event_type")?;
-        let kind = EventType::from_wire(&event_type)
-            .ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
+        let (wire, kind) = decode_wire(bytes)?;
         let action = match kind {
             EventType::Connexion => Action::Connexion,
             EventType::Deconnexion => Action::Deconnexion,
@@ -224,6 +229,56 @@ impl Event {
     }
 }
 
+/// What a reader that only counts needs of an event: its type and its user, borrowed from the
+/// record when the JSON has no escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked<'a> {
+    /// The event's type.
+    pub event_type: EventType,
+    /// The event's user.
+    pub user_id: Cow<'a, str>,
+}
+
+impl Checked<'_> {
+    /// Checks an event exactly as strictly as [`Event::from_json`] (the same errors, in the
+    /// same order) without copying its strings: the consumer's and verifier's per-record path.
+    pub fn from_json(bytes: &[u8]) -> Result<Checked<'_>, DecodeError> {
+        let (wire, kind) = decode_wire(bytes)?;
+        match kind {
+            EventType::Connexion | EventType::Deconnexion => {}
+            EventType::Achat => {
+                required(wire.product.as_ref(), "product")?;
+                wire.price.ok_or(DecodeError::MissingField("price"))?;
+            }
+            EventType::Navigation => {
+                required(wire.page.as_ref(), "page")?;
+            }
+            EventType::Recherche => {
+                required(wire.query.as_ref(), "query")?;
+            }
+        }
+        parse_timestamp(&required(wire.timestamp, "timestamp")?)?;
+        let user_id = required(wire.user_id, "user_id")?;
+        required(wire.session_id, "session_id")?;
+        Ok(Checked {
+            event_type: kind,
+            user_id,
+        })
+    }
+}
+
+/// The JSON read into its wire form, with its event type.
+fn decode_wire(bytes: &[u8]) -> Result<(WireEvent<'_>, EventType), DecodeError> {
+    let mut wire: WireEvent<'_> = match serde_json::from_slice(bytes) {
+        Ok(wire) => wire,
+        Err(_) => return Err(describe_json_error(bytes)),
+    };
+    let event_type = required(wire.event_type.take(), "event_type")?;
+    let kind = EventType::from_wire(&event_type)
+        .ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
+    Ok((wire, kind))
+}
+
 fn required<T>(field: Option<T>, name: &'static str) -> Result<T, DecodeError> {
     field.ok_or(DecodeError::MissingField(name))
 }
@@ -240,17 +295,93 @@ fn describe_json_error(bytes: &[u8]) -> DecodeError {
     }
 }
 
+/// Length of a timestamp in the seed's layout.
+const TIMESTAMP_LEN: usize = 26;
+
 /// Writes a timestamp as the seed does: `2025-12-17T11:46:33.486910`.
 pub fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
-    timestamp.format(TIMESTAMP_FORMAT).to_string()
+    let mut buffer = [0; TIMESTAMP_LEN];
+    match write_timestamp(timestamp, &mut buffer) {
+        Some(text) => text.to_string(),
+        None => timestamp.format(TIMESTAMP_FORMAT).to_string(),
+    }
+}
+
+/// Writes the seed's layout into `buffer` by hand: chrono's `format` re-parses its format string
+/// on every call, which was the largest single cost of producing an event. `None` for years
+/// outside 0..=9999 and leap seconds, which chrono writes instead.
+fn write_timestamp<'a>(
+    timestamp: &DateTime<Utc>,
+    buffer: &'a mut [u8; TIMESTAMP_LEN],
+) -> Option<&'a str> {
+    let naive = timestamp.naive_utc();
+    let (year, nanos) = (naive.year(), naive.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return None;
+    }
+    *buffer = *b"0000-00-00T00:00:00.000000";
+    let mut put = |at: usize, width: usize, mut value: u32| {
+        for digit in buffer[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, naive.month());
+    put(8, 2, naive.day());
+    put(11, 2, naive.hour());
+    put(14, 2, naive.minute());
+    put(17, 2, naive.second());
+    put(20, 6, nanos / 1000);
+    std::str::from_utf8(buffer).ok()
 }
 
 /// Reads the seed's timestamps (UTC, no offset) and RFC 3339 ones with an offset.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, DecodeError> {
+    if let Some(timestamp) = parse_seed_timestamp(text.as_bytes()) {
+        return Ok(timestamp);
+    }
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
         .map(|naive| naive.and_utc())
         .or_else(|_| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)))
         .map_err(|_| DecodeError::BadTimestamp(text.to_string()))
+}
+
+/// The seed's exact layout, `YYYY-MM-DDTHH:MM:SS.ffffff`, read without chrono's format parser
+/// (every event carries one). `None` for anything else, which then takes the general path.
+fn parse_seed_timestamp(text: &[u8]) -> Option<DateTime<Utc>> {
+    if text.len() != TIMESTAMP_LEN {
+        return None;
+    }
+    for (at, separator) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ] {
+        if text[at] != separator {
+            return None;
+        }
+    }
+    let number = |from: usize, to: usize| {
+        text[from..to].iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(number(0, 4)?).ok()?,
+        number(5, 7)?,
+        number(8, 10)?,
+    )?;
+    let time = NaiveTime::from_hms_micro_opt(
+        number(11, 13)?,
+        number(14, 16)?,
+        number(17, 19)?,
+        number(20, 26)?,
+    )?;
+    Some(date.and_time(time).and_utc())
 }
 
 #[cfg(test)]
@@ -268,6 +399,33 @@ mod tests {
         for line in SEED_LINES {
             let event = Event::from_json(line.as_bytes()).unwrap();
             assert_eq!(String::from_utf8(event.to_json()).unwrap(), line);
+            let checked = Checked::from_json(line.as_bytes()).unwrap();
+            assert_eq!(
+                (checked.event_type, checked.user_id.as_ref()),
+                (event.event_type(), event.user_id.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn checking_fails_where_decoding_fails() {
+        let lines = [
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"navigation","session_id":"s"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"recherche","session_id":"s"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"achat","session_id":"s","price":1.0}"#,
+            r#"{"user_id":"u","event_type":"connexion","session_id":"s"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u","event_type":"connexion"}"#,
+            r#"{"timestamp":"2025-12-17T11:46:33","user_id":"u\u00e9","event_type":"connexion","session_id":"s"}"#,
+            r#"[1, 2]"#,
+        ];
+        for line in lines {
+            let decoded = Event::from_json(line.as_bytes());
+            let checked = Checked::from_json(line.as_bytes());
+            match (&decoded, &checked) {
+                (Ok(event), Ok(checked)) => assert_eq!(event.user_id, checked.user_id),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                _ => panic!("{line}: {decoded:?} vs {checked:?}"),
+            }
         }
     }
 
@@ -311,6 +469,33 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_without_the_seed_layout_take_the_general_path() {
+        for text in [
+            "2025-12-17T11:46:33",
+            "2025-12-17T11:46:33.5",
+            "2025-12-17T11:46:33.123456789",
+        ] {
+            let fast = parse_timestamp(text).unwrap();
+            let slow = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+            assert_eq!(fast, slow.and_utc());
+        }
+        assert!(parse_timestamp("2025-13-17T11:46:33.486910").is_err());
+        assert!(parse_timestamp("2025-12-17T11:46:3x.486910").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hand_written_timestamps_match_chrono(micros in 0i64..253_402_300_799_999_999) {
+            let timestamp = DateTime::from_timestamp_micros(micros).unwrap();
+            let text = format_timestamp(&timestamp);
+            proptest::prop_assert_eq!(&text, &timestamp.format(TIMESTAMP_FORMAT).to_string());
+            proptest::prop_assert_eq!(parse_timestamp(&text).unwrap(), timestamp);
+            let slow = NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+            proptest::prop_assert_eq!(slow.and_utc(), timestamp);
+        }
+    }
+
+    #[test]
     fn errors_name_the_field_at_fault() {
         let cases = [
             (r#"not json"#, "expected ident"),
@@ -336,8 +521,12 @@ mod tests {
             ),
         ];
         for (line, expected) in cases {
-            let error = Event::from_json(line.as_bytes()).unwrap_err().to_string();
-            assert!(error.contains(expected), "{line}: got {error:?}");
+            let error = Event::from_json(line.as_bytes()).unwrap_err();
+            assert!(
+                error.to_string().contains(expected),
+                "{line}: got {error:?}"
+            );
+            assert_eq!(Checked::from_json(line.as_bytes()), Err(error));
         }
     }
 }

@@ -74,6 +74,14 @@ struct Args {
     client_id: String,
 }
 
+/// The producer allocates through mimalloc: each event costs a dozen small allocations (the
+/// record, its headers, key and value; rskafka's request encoding), many freed on another thread
+/// than the one that made them, where glibc's malloc took a third of the producer's CPU. Peak RSS
+/// goes from 18 to ~45 MB (mimalloc keeps freed pages); the consumer, with its RSS target, keeps
+/// glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     cli::init_logging();
@@ -142,13 +150,16 @@ async fn produce_events(
         if deadline.is_some_and(|d| due >= d) {
             break;
         }
-        let room = publisher.in_flight() < publisher::MAX_IN_FLIGHT;
-        if room && due <= Instant::now() {
+        let room = publisher.has_room();
+        if room && (args.rate == 0.0 || due <= Instant::now()) {
             let now = Utc::now();
             publisher.send(&generator.next_event(now));
             span = Some((span.map_or(now, |(first, _)| first), now));
             publisher.settle_ready();
-            progress.maybe_report(&publisher.tally, started.elapsed());
+            // Reading the clock for the progress line is not free: once every 256 events.
+            if publisher.tally.sent % 256 == 0 {
+                progress.maybe_report(&publisher.tally, started.elapsed());
+            }
             continue;
         }
         // Not due yet (or no room): collect acknowledgements while waiting. A timer is only

@@ -1,45 +1,57 @@
 //! Publishing events with batching and acknowledgement tracking.
 //!
-//! One rskafka `BatchProducer` per partition gathers records into batches (so `--rate 0` is
-//! fast); every event's produce future stays in flight until the broker answers, and only then is
-//! it counted as acked or failed. Nothing is counted as acked on hope.
+//! Each partition gathers its records into a batch; a batch goes out as one produce request
+//! (acks=all) as soon as its partition has no request in flight, or when it is full, with at most
+//! [`MAX_REQUESTS_PER_PARTITION`] requests in flight per partition. So a slow trickle of events
+//! is sent at once (no linger timer: lowest latency), and a flood batches itself while earlier
+//! requests are on the wire. Events are counted as acked or failed only when the broker answers
+//! their request: nothing is counted as acked on hope.
 
-use std::{pin::Pin, sync::Arc, time::Duration};
+use std::{mem, pin::Pin, sync::Arc};
 
-use chrono::Utc;
 use events::{
     audit::{AuditTag, SeqRanges},
     kafka::partitioner::partition_for_key,
     stats::Stats,
-    Event, EventType,
+    Event,
 };
 use futures::{stream::FuturesUnordered, Future, FutureExt, StreamExt};
 use rskafka::{
-    client::{
-        partition::{Compression, PartitionClient},
-        producer::{aggregator::RecordAggregator, BatchProducer, BatchProducerBuilder},
-    },
+    client::partition::{Compression, PartitionClient},
     record::Record,
 };
 
-/// How long a partition's batch waits for more records before it is sent.
-const LINGER: Duration = Duration::from_millis(5);
+/// A batch is sent once its records reach this size, even with requests in flight.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 
-/// Largest batch sent in one request.
-const MAX_BATCH_BYTES: usize = 1024 * 1024;
+/// Produce requests in flight per partition at most; past this, batches wait (and fill up).
+pub const MAX_REQUESTS_PER_PARTITION: usize = 4;
 
 /// Events in flight at most; past this the generator waits for acknowledgements.
-pub const MAX_IN_FLIGHT: usize = 100_000;
+const MAX_IN_FLIGHT: usize = 100_000;
 
-/// What happened to one event once the broker answered.
-struct Outcome {
-    seq: u64,
-    event_type: EventType,
-    user_id: String,
+/// Bytes a record adds to a batch besides its key, value and headers (Kafka's record framing,
+/// roughly): enough to keep batches under [`MAX_BATCH_BYTES`] on the wire.
+const RECORD_OVERHEAD: usize = 24;
+
+/// Records of one partition not sent yet, with what is needed to count them once answered.
+#[derive(Default)]
+struct Batch {
+    records: Vec<Record>,
+    bytes: usize,
+    seqs: Vec<u64>,
+    counts: Stats,
+}
+
+/// The broker's answer to one batch.
+struct Answer {
+    partition: usize,
+    seqs: Vec<u64>,
+    counts: Stats,
     acked: bool,
 }
 
-type InFlight = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+type Request = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
 /// Counts of a run so far.
 #[derive(Debug, Default)]
@@ -55,8 +67,11 @@ pub struct Tally {
 /// Publishes events of one run to the partitions of one topic.
 pub struct Publisher {
     run_id: String,
-    producers: Vec<Arc<BatchProducer<RecordAggregator>>>,
-    in_flight: FuturesUnordered<InFlight>,
+    partitions: Vec<Arc<PartitionClient>>,
+    batches: Vec<Batch>,
+    requests_per_partition: Vec<usize>,
+    requests: FuturesUnordered<Request>,
+    in_flight: usize,
     /// The running counts.
     pub tally: Tally,
 }
@@ -64,19 +79,14 @@ pub struct Publisher {
 impl Publisher {
     /// A publisher writing to `partitions` (one client per partition, in order).
     pub fn new(run_id: String, partitions: Vec<Arc<PartitionClient>>) -> Publisher {
-        let producers = partitions
-            .into_iter()
-            .map(|client| {
-                let builder = BatchProducerBuilder::new(client)
-                    .with_linger(LINGER)
-                    .with_compression(Compression::NoCompression);
-                Arc::new(builder.build(RecordAggregator::new(MAX_BATCH_BYTES)))
-            })
-            .collect();
+        let count = partitions.len();
         Publisher {
             run_id,
-            producers,
-            in_flight: FuturesUnordered::new(),
+            partitions,
+            batches: (0..count).map(|_| Batch::default()).collect(),
+            requests_per_partition: vec![0; count],
+            requests: FuturesUnordered::new(),
+            in_flight: 0,
             tally: Tally::default(),
         }
     }
@@ -85,72 +95,120 @@ impl Publisher {
     pub fn send(&mut self, event: &Event) {
         let seq = self.tally.sent;
         self.tally.sent += 1;
-        let tag = AuditTag {
-            run_id: self.run_id.clone(),
-            seq,
-        };
+        self.in_flight += 1;
         let record = Record {
             key: Some(event.user_id.as_bytes().to_vec()),
             value: Some(event.to_json()),
-            headers: tag.to_headers(),
-            timestamp: Utc::now(),
+            headers: AuditTag::headers(&self.run_id, seq),
+            timestamp: event.timestamp,
         };
-        let partition = partition_for_key(event.user_id.as_bytes(), self.producers.len());
-        let producer = Arc::clone(&self.producers[partition]);
-        let (event_type, user_id) = (event.event_type(), event.user_id.clone());
-        self.in_flight.push(Box::pin(async move {
-            let result = producer.produce(record).await;
+        let partition = partition_for_key(event.user_id.as_bytes(), self.partitions.len());
+        let batch = &mut self.batches[partition];
+        batch.bytes += RECORD_OVERHEAD
+            + record.key.as_ref().map_or(0, Vec::len)
+            + record.value.as_ref().map_or(0, Vec::len)
+            + record
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>();
+        batch.records.push(record);
+        batch.seqs.push(seq);
+        batch.counts.record(event);
+        let full = batch.bytes >= MAX_BATCH_BYTES;
+        let idle = self.requests_per_partition[partition] == 0;
+        if idle || full {
+            self.try_send_batch(partition);
+        }
+    }
+
+    /// Sends the batch of `partition` if it has records and the partition has room.
+    fn try_send_batch(&mut self, partition: usize) {
+        if self.batches[partition].records.is_empty()
+            || self.requests_per_partition[partition] >= MAX_REQUESTS_PER_PARTITION
+        {
+            return;
+        }
+        let Batch {
+            records,
+            seqs,
+            counts,
+            ..
+        } = mem::take(&mut self.batches[partition]);
+        self.requests_per_partition[partition] += 1;
+        let client = Arc::clone(&self.partitions[partition]);
+        self.requests.push(Box::pin(async move {
+            let result = client.produce(records, Compression::NoCompression).await;
             if let Err(error) = &result {
-                tracing::warn!(seq, partition, %error, "event not acknowledged");
+                tracing::warn!(
+                    partition,
+                    events = seqs.len(),
+                    %error,
+                    "batch not acknowledged"
+                );
             }
-            Outcome {
-                seq,
-                event_type,
-                user_id,
+            Answer {
+                partition,
+                seqs,
+                counts,
                 acked: result.is_ok(),
             }
         }));
     }
 
-    /// Events sent and not yet answered.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.len()
+    /// Whether another event may be sent now: not too many in flight, and no full batch waiting
+    /// for its partition's requests to be answered.
+    pub fn has_room(&self) -> bool {
+        self.in_flight < MAX_IN_FLIGHT && self.batches.iter().all(|b| b.bytes < MAX_BATCH_BYTES)
     }
 
-    /// Waits for one answer, if any event is in flight, and counts it.
+    /// Events sent and not yet answered (batched or on the wire).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Waits for one answer, if any request is in flight, and counts it; sends the batch waiting
+    /// for its partition.
     pub async fn settle_one(&mut self) {
-        if let Some(outcome) = self.in_flight.next().await {
-            self.count(outcome);
+        if self.requests.is_empty() {
+            self.flush_batches();
+        }
+        if let Some(answer) = self.requests.next().await {
+            self.count(answer);
         }
     }
 
     /// Counts every answer that is already there, without waiting.
     pub fn settle_ready(&mut self) {
-        while let Some(Some(outcome)) = self.in_flight.next().now_or_never() {
-            self.count(outcome);
+        while let Some(Some(answer)) = self.requests.next().now_or_never() {
+            self.count(answer);
         }
     }
 
-    /// Waits until every event in flight is answered.
+    /// Sends every waiting batch that has room, then waits until every event is answered.
     pub async fn settle_all(&mut self) {
-        while !self.in_flight.is_empty() {
+        while self.in_flight > 0 {
+            self.flush_batches();
             self.settle_one().await;
         }
-        // Every record is answered; this only retires the producers' linger timers.
-        for producer in &self.producers {
-            if let Err(error) = producer.flush().await {
-                tracing::debug!(%error, "final flush");
-            }
+    }
+
+    fn flush_batches(&mut self) {
+        for partition in 0..self.batches.len() {
+            self.try_send_batch(partition);
         }
     }
 
-    fn count(&mut self, outcome: Outcome) {
-        if outcome.acked {
-            self.tally
-                .acked
-                .record_parts(outcome.event_type, &outcome.user_id);
+    fn count(&mut self, answer: Answer) {
+        self.in_flight -= answer.seqs.len();
+        self.requests_per_partition[answer.partition] -= 1;
+        if answer.acked {
+            self.tally.acked.merge(&answer.counts);
         } else {
-            self.tally.failed.insert(outcome.seq);
+            for seq in answer.seqs {
+                self.tally.failed.insert(seq);
+            }
         }
+        self.try_send_batch(answer.partition);
     }
 }

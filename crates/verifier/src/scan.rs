@@ -5,8 +5,8 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use anyhow::Result;
 use events::{
-    audit::{AuditTag, DeliveryAudit, RunManifest},
-    event::DecodeError,
+    audit::{DeliveryAudit, RunManifest},
+    event::{Checked, DecodeError},
     kafka,
     stats::Stats,
     Event, EventType,
@@ -60,19 +60,23 @@ impl Inventory {
     fn take(&mut self, partition: i32, record: RecordAndOffset) {
         *self.per_partition.entry(partition).or_default() += 1;
         let r = &record.record;
-        let tag = AuditTag::from_headers(&r.headers);
         self.audit
-            .observe(partition, r.key.as_deref(), tag.as_ref());
-        let decoded = match &r.value {
-            Some(value) => Event::from_json(value),
+            .observe_headers(partition, r.key.as_deref(), &r.headers);
+        let value = r.value.as_deref();
+        let checked = match value {
+            Some(value) => Checked::from_json(value),
             None => Err(DecodeError::Malformed("empty record (no value)".into())),
         };
-        match decoded {
-            Ok(event) => {
-                self.stats.record(&event);
-                let samples = self.samples.entry(event.event_type()).or_default();
+        match checked {
+            Ok(checked) => {
+                self.stats
+                    .record_parts(checked.event_type, &checked.user_id);
+                let samples = self.samples.entry(checked.event_type).or_default();
                 if samples.len() < self.samples_per_type {
-                    samples.push(event);
+                    // Only samples are decoded in full (checked: it cannot fail).
+                    if let Some(event) = value.and_then(|v| Event::from_json(v).ok()) {
+                        samples.push(event);
+                    }
                 }
             }
             Err(reason) => {
@@ -97,7 +101,9 @@ pub async fn scan_topic(
 ) -> Result<Inventory> {
     // Fetching runs in one task per partition; decoding and counting in this one, so that the
     // audit sees every record of every partition (a duplicate may sit on another partition).
-    let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(16);
+    // One decoded fetch waiting per partition or so: fetching overlaps decoding, and memory
+    // stays bounded now that fetches come back at once.
+    let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(3);
     let mut fetchers = tokio::task::JoinSet::new();
     for partition in partitions {
         let batches = batches.clone();
