@@ -115,8 +115,8 @@ impl Fetchers {
     }
 
     /// Stops taking batches and lets each task's fetch in flight come back (within the fetch's
-    /// wait, [`MAX_WAIT_MS`]) before ending the tasks, for at most `limit`. What those fetches
-    /// bring is dropped, never counted.
+    /// `max_wait`) before ending the tasks, for at most `limit`. What those fetches bring is
+    /// dropped, never counted.
     pub async fn drain(mut self, limit: Duration) {
         drop(self.batches); // each task ends at its next send
         let all_done = async { while self.tasks.join_next().await.is_some() {} };
