@@ -10,7 +10,7 @@ mod group;
 mod report;
 mod tally;
 
-use std::{collections::BTreeMap, process::ExitCode, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, future::Future, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Result;
 use clap::{Parser, ValueEnum};
@@ -101,12 +101,22 @@ const SHUTDOWN_STEP: Duration = Duration::from_millis(700);
 /// How often a member checks whether its topic appeared or gained partitions.
 const TOPIC_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How long a topic check may take before it is skipped (it must not hold up heartbeats).
+const TOPIC_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a member waits before rejoining after its partitions could not be set up.
+const SETUP_RETRY: Duration = Duration::from_secs(1);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     cli::init_logging();
     let args = Args::parse();
     if args.heartbeat_interval >= args.session_timeout {
         eprintln!("error: --heartbeat-interval must be shorter than --session-timeout");
+        return ExitCode::from(cli::EXIT_USAGE_OR_CONNECTION);
+    }
+    if args.fetch_max_wait < Duration::from_millis(1) {
+        eprintln!("error: --fetch-max-wait must be at least 1ms (0 would poll an idle broker without pause)");
         return ExitCode::from(cli::EXIT_USAGE_OR_CONNECTION);
     }
     cli::exit_code(run(args).await)
@@ -125,8 +135,8 @@ struct Consumer {
 
 /// Why a generation ended.
 enum End {
-    /// Stop requested; the fetches still in flight, to drain while leaving.
-    Shutdown(Fetchers),
+    /// Stop requested; the fetches still in flight, if any, to drain while leaving.
+    Shutdown(Option<Fetchers>),
     Rebalance,
 }
 
@@ -154,8 +164,13 @@ async fn run(args: Args) -> Result<ExitCode> {
     let in_flight = loop {
         let client = Arc::clone(&consumer.client);
         // Taken before joining, so that a topic created or grown while the group formed is
-        // noticed at the first check (at worst one extra rebalance).
-        let topic_partitions = consumer.topic_partitions().await.unwrap_or(None);
+        // noticed at the first check (at worst one extra rebalance); `None` when unknown.
+        let Some(topic_partitions) =
+            unless_stopped(&mut shutdown, consumer.topic_partitions()).await
+        else {
+            break None;
+        };
+        let topic_partitions = topic_partitions.ok();
         let joined = tokio::select! {
             _ = shutdown.requested() => break None,
             joined = consumer.membership.join(|topic| partition_count(Arc::clone(&client), topic)) => joined?,
@@ -164,7 +179,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             .consume_generation(joined, topic_partitions, &mut shutdown)
             .await?
         {
-            End::Shutdown(fetchers) => break Some(fetchers),
+            End::Shutdown(fetchers) => break fetchers,
             End::Rebalance => continue,
         }
     };
@@ -178,18 +193,28 @@ async fn partition_count(client: Arc<Client>, topic: String) -> Result<i32> {
 
 impl Consumer {
     /// Consumes the partitions of one generation until a rebalance or a shutdown.
-    /// `topic_partitions` is the topic's partition count the generation was formed with: when
-    /// it changes (the topic was created, or grown), the member rejoins so that the group
-    /// assigns the new partitions, as Kafka's consumers do on a metadata change.
+    /// `topic_partitions` is the topic's partition count as this member read it before joining
+    /// (`None`: unknown, then the first check sets it): when it changes (the topic was created,
+    /// or grown), the member rejoins so that the group assigns the new partitions, as Kafka's
+    /// consumers do on a metadata change. Every request made here gives way to a stop request.
     async fn consume_generation(
         &mut self,
         generation: Generation,
-        topic_partitions: Option<usize>,
+        mut topic_partitions: Option<Option<usize>>,
         shutdown: &mut Shutdown,
     ) -> Result<End> {
         self.owned = generation.partitions.clone();
-        let Some(starts) = self.starting_offsets().await? else {
-            return Ok(End::Rebalance);
+        let starts = match unless_stopped(shutdown, self.starting_offsets()).await {
+            None => return Ok(End::Shutdown(None)),
+            Some(starts) => starts?,
+        };
+        let Some(starts) = starts else {
+            self.owned.clear();
+            // Rejoin, but not at once: what failed may take a moment to recover.
+            return match unless_stopped(shutdown, tokio::time::sleep(SETUP_RETRY)).await {
+                None => Ok(End::Shutdown(None)),
+                Some(()) => Ok(End::Rebalance),
+            };
         };
         let mut fetchers = Fetchers::start(starts, self.reset(), self.args.fetch_max_wait);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
@@ -200,32 +225,45 @@ impl Consumer {
         let end = loop {
             tokio::select! {
                 biased;
-                _ = shutdown.requested() => return Ok(End::Shutdown(fetchers)),
+                _ = shutdown.requested() => return Ok(End::Shutdown(Some(fetchers))),
                 _ = heartbeat.tick() => {
-                    if let Err(error) = self.membership.heartbeat().await {
+                    let Some(beat) = unless_stopped(shutdown, self.membership.heartbeat()).await else {
+                        return Ok(End::Shutdown(Some(fetchers)));
+                    };
+                    if let Err(error) = beat {
                         tracing::info!(%error, "rebalance: giving partitions up");
                         if matches!(error.recovery, Recovery::Rejoin | Recovery::Rediscover) {
                             // The generation may still be valid (it is during a rebalance):
                             // commit first, so that the next owner does not reprocess.
-                            self.commit().await;
+                            if unless_stopped(shutdown, self.commit()).await.is_none() {
+                                return Ok(End::Shutdown(Some(fetchers)));
+                            }
                         }
                         break End::Rebalance;
                     }
                 }
                 _ = commit.tick() => {
-                    if !self.commit().await {
-                        break End::Rebalance;
+                    match unless_stopped(shutdown, self.commit()).await {
+                        None => return Ok(End::Shutdown(Some(fetchers))),
+                        Some(false) => break End::Rebalance,
+                        Some(true) => {}
                     }
                 }
                 _ = topic_check.tick() => {
-                    match self.topic_partitions().await {
-                        Ok(now) if now != topic_partitions => {
+                    let check = tokio::time::timeout(TOPIC_CHECK_TIMEOUT, self.topic_partitions());
+                    let Some(now) = unless_stopped(shutdown, check).await else {
+                        return Ok(End::Shutdown(Some(fetchers)));
+                    };
+                    match (now.ok().and_then(Result::ok), topic_partitions) {
+                        (Some(now), Some(before)) if now != before => {
                             tracing::info!(topic = %self.args.kafka.topic, partitions = ?now, "the topic changed: rejoining to get it assigned");
-                            self.commit().await;
+                            if unless_stopped(shutdown, self.commit()).await.is_none() {
+                                return Ok(End::Shutdown(Some(fetchers)));
+                            }
                             break End::Rebalance;
                         }
-                        Ok(_) => {}
-                        Err(error) => tracing::debug!(%error, "topic check failed; trying again later"),
+                        (Some(now), _) => topic_partitions = Some(now),
+                        _ => tracing::debug!("topic check failed or timed out; trying again later"),
                     }
                 }
                 _ = stats.tick() => {
@@ -264,20 +302,38 @@ impl Consumer {
         };
         let mut starts = BTreeMap::new();
         for (partition, offset) in committed {
-            let client = self.partition_client(partition).await?;
-            // A partition we kept across the rebalance resumes where we are, even if our last
-            // commit did not make it: going back to the committed offset would count twice.
-            let ours = self.tally.positions.get(&partition).copied();
-            let offset = match (offset, ours) {
-                (Some(committed), Some(position)) => committed.max(position),
-                (Some(committed), None) => committed,
-                (None, _) => client.get_offset(self.reset()).await?,
-            };
-            self.tally.positions.insert(partition, offset);
-            starts.insert(partition, (client, offset));
+            match self.starting_offset(partition, offset).await {
+                Ok(start) => {
+                    self.tally.positions.insert(partition, start.1);
+                    starts.insert(partition, start);
+                }
+                Err(error) => {
+                    tracing::warn!(partition, error = %format!("{error:#}"), "cannot read the partition: rejoining");
+                    return Ok(None);
+                }
+            }
         }
         tracing::info!(partitions = ?self.owned, offsets = ?starts.iter().map(|(p, (_, o))| (*p, *o)).collect::<BTreeMap<_, _>>(), "consuming");
         Ok(Some(starts))
+    }
+
+    /// Where `partition` starts, given its committed offset, with its client.
+    async fn starting_offset(
+        &mut self,
+        partition: i32,
+        committed: Option<i64>,
+    ) -> Result<(Arc<PartitionClient>, i64)> {
+        let client = self.partition_client(partition).await?;
+        // A partition we kept across the rebalance resumes where we are, even if our last
+        // commit did not make it: going back would count twice, and a reset could skip.
+        let ours = self.tally.positions.get(&partition).copied();
+        let offset = match (committed, ours) {
+            (Some(committed), Some(position)) => committed.max(position),
+            (Some(committed), None) => committed,
+            (None, Some(position)) => position,
+            (None, None) => client.get_offset(self.reset()).await?,
+        };
+        Ok((client, offset))
     }
 
     async fn partition_client(&mut self, partition: i32) -> Result<Arc<PartitionClient>> {
@@ -381,6 +437,16 @@ impl Consumer {
             println!("{}", serde_json::to_string(&json)?);
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Runs `work` unless a stop is requested first (`None` then): a slow broker must not hold a
+/// stop up.
+async fn unless_stopped<T>(shutdown: &mut Shutdown, work: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        biased;
+        _ = shutdown.requested() => None,
+        out = work => Some(out),
     }
 }
 

@@ -60,12 +60,17 @@ pub fn recovery_for(error: ResponseError) -> Recovery {
     match error {
         RebalanceInProgress | IllegalGeneration | MemberIdRequired => Recovery::Rejoin,
         UnknownMemberId | FencedInstanceId => Recovery::NewMember,
-        NotCoordinator
-        | CoordinatorNotAvailable
-        | CoordinatorLoadInProgress
-        | RequestTimedOut
-        | NetworkException => Recovery::Rediscover,
-        _ => Recovery::Fatal,
+        // Settings or rights that no retry changes.
+        GroupAuthorizationFailed
+        | TopicAuthorizationFailed
+        | InvalidSessionTimeout
+        | InconsistentGroupProtocol
+        | InvalidGroupId
+        | GroupMaxSizeReached
+        | UnsupportedVersion => Recovery::Fatal,
+        // Anything else (a moved or loading coordinator, a timeout, an error this client does
+        // not know): find the coordinator again and rejoin, with backoff.
+        _ => Recovery::Rediscover,
     }
 }
 
@@ -122,19 +127,19 @@ async fn send<R: kafka_protocol::protocol::Request>(
 }
 
 /// The error code of a group response that did not decode, where the layout puts it first
-/// after the throttle time: FindCoordinator, JoinGroup, Heartbeat, LeaveGroup and SyncGroup
-/// from v1.
+/// after the throttle time: FindCoordinator, Heartbeat, LeaveGroup and SyncGroup from v1,
+/// JoinGroup from v2.
 fn leading_error_code(response: &UndecodableResponse) -> Option<i16> {
-    let leading = matches!(
-        response.api_key,
+    let throttled_from = match response.api_key {
         FindCoordinatorRequest::KEY
-            | JoinGroupRequest::KEY
-            | HeartbeatRequest::KEY
-            | LeaveGroupRequest::KEY
-            | SyncGroupRequest::KEY
-    );
+        | HeartbeatRequest::KEY
+        | LeaveGroupRequest::KEY
+        | SyncGroupRequest::KEY => 1,
+        JoinGroupRequest::KEY => 2,
+        _ => return None,
+    };
     let bytes = response.body.get(4..6)?;
-    (leading && response.version >= 1).then(|| i16::from_be_bytes([bytes[0], bytes[1]]))
+    (response.version >= throttled_from).then(|| i16::from_be_bytes([bytes[0], bytes[1]]))
 }
 
 fn text(s: &str) -> StrBytes {
@@ -373,6 +378,7 @@ mod tests {
             assert_eq!(recovery_for(error), Recovery::Rediscover, "{error:?}");
         }
         assert_eq!(recovery_for(GroupAuthorizationFailed), Recovery::Fatal);
+        assert_eq!(recovery_for(UnknownServerError), Recovery::Rediscover);
     }
 
     #[test]
@@ -384,7 +390,7 @@ mod tests {
         );
         assert_eq!(
             recovery_for_request("JoinGroup", InvalidRequest),
-            Recovery::Fatal
+            Recovery::Rediscover
         );
     }
 
@@ -409,6 +415,14 @@ mod tests {
         assert_eq!(
             leading_error_code(&undecodable(OffsetFetchRequest::KEY, 5)),
             None
+        );
+        assert_eq!(
+            leading_error_code(&undecodable(JoinGroupRequest::KEY, 1)),
+            None
+        );
+        assert_eq!(
+            leading_error_code(&undecodable(JoinGroupRequest::KEY, 2)),
+            Some(27)
         );
     }
 

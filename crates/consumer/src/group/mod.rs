@@ -265,6 +265,9 @@ impl Membership {
 
     /// The coordinator connection, found and opened when missing.
     async fn connection(&mut self) -> Result<&mut Connection, GroupError> {
+        if self.connection.as_ref().is_some_and(|c| !c.is_usable()) {
+            self.connection = None; // a request on it was cancelled: its answer is still due
+        }
         if self.connection.is_none() {
             let address = self.find_coordinator().await?;
             let connection = Connection::connect(&address, &self.config.client_id)
@@ -359,15 +362,20 @@ impl Membership {
 
     /// Leaves the group (best effort, bounded by `timeout`).
     pub async fn leave(&mut self, timeout: Duration) {
-        if self.member_id.is_empty() || self.connection.is_none() {
+        if self.member_id.is_empty() {
             return;
         }
         let (group_id, member_id) = (self.config.group_id.clone(), self.member_id.clone());
-        if let Some(connection) = self.connection.as_mut() {
-            match coordinator::leave_group(connection, &group_id, &member_id, timeout).await {
-                Ok(()) => tracing::info!(%member_id, "left group {group_id}"),
-                Err(error) => tracing::warn!(%error, "leaving the group failed"),
-            }
+        // On a new connection if need be: the last one may have broken, or carry the answer to
+        // a request cut short by the stop.
+        let attempt = async {
+            let connection = self.connection().await?;
+            coordinator::leave_group(connection, &group_id, &member_id, timeout).await
+        };
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(Ok(())) => tracing::info!(%member_id, "left group {group_id}"),
+            Ok(Err(error)) => tracing::warn!(%error, "leaving the group failed"),
+            Err(_) => tracing::warn!("leaving the group timed out after {timeout:?}"),
         }
         self.generation = None;
     }

@@ -8,7 +8,7 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     path::PathBuf,
     process::Child,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use events::testkit;
@@ -90,26 +90,28 @@ pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) ->
 /// Stops members together (SIGTERM to all, then their summaries), so that each reports the
 /// partitions of one same generation rather than a rebalance that the first to leave started.
 pub fn stop_all(members: Vec<Child>) -> Vec<Value> {
+    let signalled = Instant::now();
     for member in &members {
         testkit::terminate(member);
     }
-    members.into_iter().map(finished_summary).collect()
+    members
+        .into_iter()
+        .map(|member| finished_summary(member, signalled))
+        .collect()
 }
 
 /// Stops a member with SIGTERM and returns its JSON summary; it must exit 0 within 2 s.
 pub fn stop(member: Child) -> Value {
+    let signalled = Instant::now();
     testkit::terminate(&member);
-    finished_summary(member)
+    finished_summary(member, signalled)
 }
 
-fn finished_summary(member: Child) -> Value {
+fn finished_summary(member: Child, signalled: Instant) -> Value {
     let out = testkit::wait(member, Duration::from_secs(10));
     assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
-    assert!(
-        out.elapsed < Duration::from_secs(2),
-        "took {:?} to stop",
-        out.elapsed
-    );
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_secs(2), "took {took:?} to stop");
     out.json()
 }
 
@@ -136,6 +138,20 @@ pub fn spawn_peer(name: &str, args: &[&str]) -> Child {
     let mut all = vec![script.to_str().expect("utf-8 path")];
     all.extend(args);
     testkit::spawn(testkit::python(), &all)
+}
+
+/// The group's committed offsets now (partition → offset), as a librdkafka client reads them.
+pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
+    let offsets = run_peer(
+        "wait_committed.py",
+        &[&testkit::brokers(), topic, group, "0", "0"],
+    );
+    offsets
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(p, o)| (p.parse().unwrap(), o.as_i64().unwrap()))
+        .collect()
 }
 
 /// Waits until the group has committed `total` offsets summed over partitions (everything
@@ -169,8 +185,6 @@ pub struct Placed {
     pub offset: i64,
     /// Its seq in its producer run.
     pub seq: u64,
-    /// When the producer sent it, in ms since the epoch.
-    pub timestamp_ms: i64,
 }
 
 /// Every audited record of `topic`, by partition in offset order, read by librdkafka.
@@ -188,7 +202,6 @@ pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<Placed>> {
                 .map(|row| Placed {
                     offset: row[0].as_i64().unwrap(),
                     seq: row[2].as_u64().unwrap(),
-                    timestamp_ms: row[3].as_i64().unwrap(),
                 })
                 .collect();
             (partition.parse().unwrap(), rows)

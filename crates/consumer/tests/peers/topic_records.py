@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Reads a whole topic with librdkafka, independently of our code, and prints where each
-audited record sits and when it was produced, as one JSON object:
-{partition: [[offset, run_id, seq, timestamp_ms], ...]}.
+audited record sits, as one JSON object: {partition: [[offset, run_id, seq], ...]}.
 
 usage: topic_records.py BROKERS TOPIC
 """
@@ -26,7 +25,7 @@ def main() -> None:
         if message.error():
             continue
         headers = {k: v.decode() for k, v in (message.headers() or [])}
-        row = [message.offset(), headers.get("run_id"), int(headers.get("seq", -1)), message.timestamp()[1]]
+        row = [message.offset(), headers.get("run_id"), int(headers.get("seq", -1))]
         records[message.partition()].append(row)
         if message.offset() + 1 >= ends[message.partition()]:
             remaining.discard(message.partition())

@@ -230,9 +230,12 @@ where
             .with_context(|| format!("fetching {}/{}", partition.topic(), partition.partition()))?;
         let Some(last) = records.last().map(|r| r.offset) else {
             // Only control records or an empty batch below the watermark: a few retries, then
-            // the rest of the range holds nothing readable.
+            // the rest of the range holds nothing readable. The scan's fetches do not wait on
+            // the broker, so the retries do (0.1, 0.2, 0.4 s): a broker that answers empty for
+            // a moment (busy, or changing leader) is not taken for a lost range.
             empty_fetches += 1;
-            if empty_fetches >= 3 {
+            tokio::time::sleep(Duration::from_millis(100 << (empty_fetches - 1))).await;
+            if empty_fetches > 3 {
                 tracing::warn!(
                     partition = partition.partition(),
                     offset,

@@ -53,6 +53,10 @@ pub struct Connection {
     next_correlation_id: i32,
     /// api key → highest version the broker supports.
     broker_versions: HashMap<i16, (i16, i16)>,
+    /// A request was sent and its answer not read yet: set while a request is in flight, and
+    /// left set when the caller gave up waiting (a timeout, a stop), which leaves the answer
+    /// in the stream ahead of any other.
+    awaiting_answer: bool,
 }
 
 impl Connection {
@@ -69,12 +73,19 @@ impl Connection {
             client_id: StrBytes::from_string(client_id.to_string()),
             next_correlation_id: 0,
             broker_versions: HashMap::new(),
+            awaiting_answer: false,
         };
         let handshake = connection.negotiate_versions();
         tokio::time::timeout(CONNECT_TIMEOUT, handshake)
             .await
             .map_err(|_| anyhow!("{address} did not answer ApiVersions"))??;
         Ok(connection)
+    }
+
+    /// Whether requests can still be sent: not after one whose answer was never read (its
+    /// caller was cancelled), since that answer would come back in place of the next one.
+    pub fn is_usable(&self) -> bool {
+        !self.awaiting_answer
     }
 
     /// The broker's address.
@@ -150,9 +161,16 @@ impl Connection {
     }
 
     async fn send_at<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
+        if self.awaiting_answer {
+            bail!(
+                "the connection to {} still awaits the answer to a cancelled request",
+                self.address
+            );
+        }
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         let frame = encode_request(request, version, correlation_id, &self.client_id)?;
+        self.awaiting_answer = true;
         self.stream.get_mut().write_all(&frame).await?;
 
         let size = self
@@ -166,6 +184,7 @@ impl Connection {
             .ok_or_else(|| anyhow!("bad response size {size} from {}", self.address))?;
         let mut body = vec![0u8; size];
         self.stream.read_exact(&mut body).await?;
+        self.awaiting_answer = false;
         decode_response::<R>(Bytes::from(body), version, correlation_id)
     }
 }
