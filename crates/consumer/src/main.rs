@@ -366,7 +366,7 @@ impl Consumer {
     }
 
     fn consumed(&self) -> u64 {
-        self.tally.stats.events + self.tally.stats.invalid
+        self.tally.stats.total()
     }
 
     /// Commits the processed offsets of owned partitions; false when the group moved on.

@@ -23,7 +23,7 @@ pub fn block(
         .collect();
     format!(
         "=== {title} ===\nevents/s    : {rate:.1}\nconsumed    : {}\ninvalid     : {}\npartitions  : {}\n{}",
-        tally.stats.events + tally.stats.invalid,
+        tally.stats.total(),
         tally.stats.invalid,
         if lag.is_empty() { "none".to_string() } else { lag.join(", ") },
         tally.stats.render_tables()
@@ -42,7 +42,7 @@ pub fn summary_json(
         "member_id": member_id,
         "group_id": group_id,
         "partitions": owned,
-        "consumed": tally.stats.events + tally.stats.invalid,
+        "consumed": tally.stats.total(),
         "valid": tally.stats.events,
         "invalid": tally.stats.invalid,
         "unaudited": tally.audit.unaudited,

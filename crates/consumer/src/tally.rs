@@ -84,7 +84,7 @@ impl Tally {
             return 0.0;
         };
         let seconds = last.signed_duration_since(first).as_seconds_f64();
-        let counted = self.stats.events + self.stats.invalid;
+        let counted = self.stats.total();
         if seconds > 0.0 {
             (counted - 1) as f64 / seconds
         } else {

@@ -481,6 +481,26 @@ mod tests {
         }
         assert!(parse_timestamp("2025-13-17T11:46:33.486910").is_err());
         assert!(parse_timestamp("2025-12-17T11:46:3x.486910").is_err());
+        // 26 bytes like the seed's layout, but not it: the fast path must decline each, and
+        // the answer is what chrono's general path gives.
+        for text in [
+            "2025-12-17 11:46:33.486910",
+            "2025-02-29T11:46:33.486910",
+            "2025-12-17T24:46:33.486910",
+            "2025-12-17T11:46:33.48691Z",
+            "2025-12-17T11:46:33,486910",
+        ] {
+            assert_eq!(parse_seed_timestamp(text.as_bytes()), None, "{text}");
+            let general = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .map(|naive| naive.and_utc())
+                .ok()
+                .or_else(|| {
+                    DateTime::parse_from_rfc3339(text)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc))
+                });
+            assert_eq!(parse_timestamp(text).ok(), general, "{text}");
+        }
     }
 
     proptest::proptest! {

@@ -16,6 +16,11 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Every record counted, valid or not.
+    pub fn total(&self) -> u64 {
+        self.events + self.invalid
+    }
+
     /// Counts one valid event.
     pub fn record(&mut self, event: &Event) {
         self.record_parts(event.event_type(), &event.user_id);

@@ -25,7 +25,7 @@ use rskafka::{
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 /// Produce requests in flight per partition at most; past this, batches wait (and fill up).
-pub const MAX_REQUESTS_PER_PARTITION: usize = 4;
+const MAX_REQUESTS_PER_PARTITION: usize = 4;
 
 /// Events in flight at most; past this the generator waits for acknowledgements.
 const MAX_IN_FLIGHT: usize = 100_000;

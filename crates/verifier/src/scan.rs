@@ -54,7 +54,7 @@ impl Inventory {
 
     /// Records read in all.
     pub fn total(&self) -> u64 {
-        self.stats.events + self.stats.invalid
+        self.stats.total()
     }
 
     fn take(&mut self, partition: i32, record: RecordAndOffset) {

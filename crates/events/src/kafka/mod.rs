@@ -201,8 +201,8 @@ pub async fn partition_clients(
     Ok(clients)
 }
 
-/// Bytes asked for per partition fetch (librdkafka's default `max.partition.fetch.bytes`).
-pub const FETCH_MAX_BYTES: i32 = 1024 * 1024;
+/// Bytes a scan asks for per partition fetch (librdkafka's default `max.partition.fetch.bytes`).
+pub const SCAN_FETCH_MAX_BYTES: i32 = 1024 * 1024;
 
 /// How long a scan's fetch may wait on the broker: not at all, since everything below the high
 /// watermark taken at the start is there to be read. A longer wait costs nothing on Kafka, which
@@ -225,7 +225,7 @@ where
     while offset < end {
         fetches += 1;
         let (records, _high_watermark) = partition
-            .fetch_records(offset, 1..FETCH_MAX_BYTES, SCAN_MAX_WAIT_MS)
+            .fetch_records(offset, 1..SCAN_FETCH_MAX_BYTES, SCAN_MAX_WAIT_MS)
             .await
             .with_context(|| format!("fetching {}/{}", partition.topic(), partition.partition()))?;
         let Some(last) = records.last().map(|r| r.offset) else {
