@@ -176,12 +176,8 @@ impl Event {
 
     /// The wire form, its timestamp written into `buffer` (no allocation in the common case).
     fn to_wire<'a>(&'a self, buffer: &'a mut [u8; TIMESTAMP_LEN]) -> WireEvent<'a> {
-        let timestamp = match write_timestamp(&self.timestamp, buffer) {
-            Some(text) => Cow::Borrowed(text),
-            None => Cow::Owned(self.timestamp.format(TIMESTAMP_FORMAT).to_string()),
-        };
         let mut wire = WireEvent {
-            timestamp: Some(timestamp),
+            timestamp: Some(timestamp_text(&self.timestamp, buffer)),
             user_id: Some(Cow::Borrowed(&self.user_id)),
             event_type: Some(Cow::Borrowed(self.event_type().as_str())),
             session_id: Some(Cow::Borrowed(&self.session_id)),
@@ -300,10 +296,18 @@ const TIMESTAMP_LEN: usize = 26;
 
 /// Writes a timestamp as the seed does: `2025-12-17T11:46:33.486910`.
 pub fn format_timestamp(timestamp: &DateTime<Utc>) -> String {
-    let mut buffer = [0; TIMESTAMP_LEN];
-    match write_timestamp(timestamp, &mut buffer) {
-        Some(text) => text.to_string(),
-        None => timestamp.format(TIMESTAMP_FORMAT).to_string(),
+    timestamp_text(timestamp, &mut [0; TIMESTAMP_LEN]).into_owned()
+}
+
+/// The seed's layout of `timestamp`: written by hand into `buffer` when it can be, else by
+/// chrono (years outside 0..=9999, leap seconds).
+fn timestamp_text<'a>(
+    timestamp: &DateTime<Utc>,
+    buffer: &'a mut [u8; TIMESTAMP_LEN],
+) -> Cow<'a, str> {
+    match write_timestamp(timestamp, buffer) {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(timestamp.format(TIMESTAMP_FORMAT).to_string()),
     }
 }
 
