@@ -265,8 +265,17 @@ impl Membership {
 
     /// The coordinator connection, found and opened when missing.
     async fn connection(&mut self) -> Result<&mut Connection, GroupError> {
-        if self.connection.as_ref().is_some_and(|c| !c.is_usable()) {
-            self.connection = None; // a request on it was cancelled: its answer is still due
+        if let Some(connection) = self.connection.as_mut().filter(|c| !c.is_usable()) {
+            // A request on it was cut short (a stop, a timeout): read its answer rather than
+            // close the connection under the broker; a new one if that fails.
+            let settled = tokio::time::timeout(
+                coordinator::REQUEST_TIMEOUT,
+                connection.discard_pending_answer(),
+            )
+            .await;
+            if !matches!(settled, Ok(Ok(()))) {
+                self.connection = None;
+            }
         }
         if self.connection.is_none() {
             let address = self.find_coordinator().await?;

@@ -82,8 +82,8 @@ impl Connection {
         Ok(connection)
     }
 
-    /// Whether requests can still be sent: not after one whose answer was never read (its
-    /// caller was cancelled), since that answer would come back in place of the next one.
+    /// Whether requests can be sent now: not while the answer to a cancelled request is still
+    /// due (it would come back in place of the next one; see [`Self::discard_pending_answer`]).
     pub fn is_usable(&self) -> bool {
         !self.awaiting_answer
     }
@@ -172,7 +172,23 @@ impl Connection {
         let frame = encode_request(request, version, correlation_id, &self.client_id)?;
         self.awaiting_answer = true;
         self.stream.get_mut().write_all(&frame).await?;
+        let body = self.read_answer().await?;
+        decode_response::<R>(body, version, correlation_id)
+    }
 
+    /// Reads and drops the answer to a request whose caller gave up waiting (a timeout, a
+    /// stop), so that the connection carries requests again. Better than closing it under the
+    /// broker: tansu 0.6.0 (sqlite) stops serving everyone when a client disconnects in the
+    /// middle of a request.
+    pub async fn discard_pending_answer(&mut self) -> Result<()> {
+        if self.awaiting_answer {
+            self.read_answer().await?;
+        }
+        Ok(())
+    }
+
+    /// Reads one size-prefixed answer; the connection is free again once it is read whole.
+    async fn read_answer(&mut self) -> Result<Bytes> {
         let size = self
             .stream
             .read_i32()
@@ -185,7 +201,7 @@ impl Connection {
         let mut body = vec![0u8; size];
         self.stream.read_exact(&mut body).await?;
         self.awaiting_answer = false;
-        decode_response::<R>(Bytes::from(body), version, correlation_id)
+        Ok(Bytes::from(body))
     }
 }
 
