@@ -50,7 +50,7 @@ verify:
 compose-check:
     scripts/compose-check.sh
 
-# The real compose.yaml on this Docker engine with tansu and local base images (README: "The compose test").
+# The real compose.yaml on this Docker engine with tansu and local base images (docs/containers.md: "The compose test").
 compose-test:
     scripts/compose-test.sh
 

@@ -129,7 +129,7 @@ fi
 
 # A crash (SIGKILL: no LeaveGroup) is only noticed when the session times out (6 s here). tansu
 # 0.6.0 then keeps the generation and tells nobody; our consumers force a new one (see
-# crates/consumer/src/group/mod.rs, force_new_generation).
+# crates/kafka/src/group/membership.rs, force_new_generation).
 phase "docker kill (SIGKILL) a second consumer: after the session timeout the last one takes all"
 docker kill "${survivors[1]}" >/dev/null
 if wait_for 60 split_ok "${survivors[0]}" >/dev/null; then

@@ -5,6 +5,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use events::audit;
+use kafka::backoff::Backoff;
 use rskafka::{
     client::{
         error::{Error as ClientError, ProtocolError},
@@ -14,16 +15,14 @@ use rskafka::{
 };
 use tokio::{sync::mpsc, task::JoinSet};
 
-/// Bytes asked for per partition fetch: half of librdkafka's default, for memory. rskafka
-/// decodes a fetch into records several times its size, and glibc keeps what it once held:
-/// reading 200k events from tansu, 1 MiB fetches left the consumer at 20-25 MB (and read 30%
-/// faster, tansu holding each fetch for the whole --fetch-max-wait), 512 KiB at 14-17 MB.
+/// Bytes asked for per partition fetch: half of librdkafka's default, for memory, since rskafka
+/// decodes a fetch into records several times its size (docs/benchmarks.md weighs the trade).
 const FETCH_MAX_BYTES: i32 = 512 * 1024;
 
 /// One record as the consumer keeps it: rskafka's record without its header map, whose audit
-/// tag is read on the fetch task. A decoded header map costs ~0.7 KB per record (a B-tree node
-/// and four small allocations), 3 to 4 times the rest: dropping it before the record is queued
-/// keeps memory low, and spares the consumer's main task its parsing and freeing.
+/// tag is read on the fetch task. A decoded header map costs several times the rest of a
+/// record: dropping it before the record is queued keeps memory low, and spares the consumer's
+/// main task its parsing and freeing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchedRecord {
     /// The record's offset.
@@ -134,12 +133,14 @@ async fn fetch_partition(
     max_wait_ms: i32,
     tx: mpsc::Sender<Fetched>,
 ) {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
     loop {
         match client
             .fetch_records(offset, 1..FETCH_MAX_BYTES, max_wait_ms)
             .await
         {
             Ok((records, high_watermark)) => {
+                backoff.reset();
                 if let Some(last) = records.last() {
                     offset = last.offset + 1;
                 }
@@ -165,16 +166,17 @@ async fn fetch_partition(
                     );
                     offset = start;
                 }
-                Err(error) => backoff(partition, &error).await,
+                Err(error) => retry_later(partition, &error, &mut backoff).await,
             },
-            Err(error) => backoff(partition, &error).await,
+            Err(error) => retry_later(partition, &error, &mut backoff).await,
         }
     }
 }
 
-async fn backoff(partition: i32, error: &ClientError) {
-    tracing::warn!(partition, %error, "fetch failed, retrying in 1s");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+async fn retry_later(partition: i32, error: &ClientError, backoff: &mut Backoff) {
+    let wait = backoff.next_wait();
+    tracing::warn!(partition, %error, retry_in = ?wait, "fetch failed, retrying");
+    tokio::time::sleep(wait).await;
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! The consumer's statistics blocks and final summary.
+//! The consumer's statistics blocks and its final summary (`--json`).
 
 use std::{collections::BTreeMap, time::Duration};
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use crate::tally::Tally;
+use crate::{latency::LatencySummary, tally::Tally};
 
 /// One statistics block: rate since the last block, totals, invalid records, owned partitions
 /// with their lag.
@@ -21,36 +21,71 @@ pub fn block(
         .iter()
         .map(|(p, l)| format!("{p} (lag {l})"))
         .collect();
+    let stats = &tally.ingest.stats;
     format!(
         "=== {title} ===\nevents/s    : {rate:.1}\nconsumed    : {}\ninvalid     : {}\npartitions  : {}\n{}",
-        tally.stats.total(),
-        tally.stats.invalid,
+        stats.total(),
+        stats.invalid,
         if lag.is_empty() { "none".to_string() } else { lag.join(", ") },
-        tally.stats.render_tables()
+        stats.render_tables()
     )
 }
 
-/// The final summary as one JSON object.
-pub fn summary_json(
-    member_id: &str,
-    group_id: &str,
-    owned: &[i32],
-    tally: &Tally,
-    committed: &BTreeMap<i32, i64>,
-) -> Value {
-    json!({
-        "member_id": member_id,
-        "group_id": group_id,
-        "partitions": owned,
-        "consumed": tally.stats.total(),
-        "valid": tally.stats.events,
-        "invalid": tally.stats.invalid,
-        "unaudited": tally.audit.unaudited,
-        "by_type": tally.stats.by_type(),
-        "by_user": tally.stats.by_user(),
-        "committed": committed,
-        "seen": tally.audit.seen(),
-        "events_per_s": tally.read_rate(),
-        "latency": tally.latency.summary(),
-    })
+/// The consumer's final summary, as `--json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Our member id in the group.
+    pub member_id: String,
+    /// The group.
+    pub group_id: String,
+    /// The partitions we owned last.
+    pub partitions: Vec<i32>,
+    /// Records counted, valid or not.
+    pub consumed: u64,
+    /// Valid events counted.
+    pub valid: u64,
+    /// Records that are not valid events.
+    pub invalid: u64,
+    /// Records without audit headers.
+    pub unaudited: u64,
+    /// Valid events by type.
+    pub by_type: BTreeMap<String, u64>,
+    /// Valid events by user.
+    pub by_user: BTreeMap<String, u64>,
+    /// The offsets we committed last, by partition.
+    pub committed: BTreeMap<i32, i64>,
+    /// The seqs seen per producer run, as `[first, last]` ranges.
+    pub seen: BTreeMap<String, Vec<[u64; 2]>>,
+    /// Records counted per second, first record to last.
+    pub events_per_s: f64,
+    /// End-to-end latency, `null` before the first record.
+    pub latency: Option<LatencySummary>,
+}
+
+impl Summary {
+    /// The summary of what `tally` counted as member `member_id` of `group_id`.
+    pub fn new(
+        member_id: &str,
+        group_id: &str,
+        owned: &[i32],
+        tally: &Tally,
+        committed: &BTreeMap<i32, i64>,
+    ) -> Summary {
+        let Tally { ingest, .. } = tally;
+        Summary {
+            member_id: member_id.to_string(),
+            group_id: group_id.to_string(),
+            partitions: owned.to_vec(),
+            consumed: ingest.stats.total(),
+            valid: ingest.stats.events,
+            invalid: ingest.stats.invalid,
+            unaudited: ingest.audit.unaudited,
+            by_type: ingest.stats.by_type(),
+            by_user: ingest.stats.by_user(),
+            committed: committed.clone(),
+            seen: ingest.audit.seen(),
+            events_per_s: tally.read_rate(),
+            latency: tally.latency.summary(),
+        }
+    }
 }

@@ -4,9 +4,9 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use chrono::{DateTime, Utc};
-use events::{audit::DeliveryAudit, event::Checked, latency::LatencyHistogram, stats::Stats};
+use events::ingest::{Ingest, RecordView};
 
-use crate::fetcher::FetchedRecord;
+use crate::{fetcher::FetchedRecord, latency::LatencyHistogram};
 
 /// How many invalid records are logged one by one before logging turns to one line a second.
 const INVALID_LOGGED_IN_FULL: u64 = 5;
@@ -14,10 +14,8 @@ const INVALID_LOGGED_IN_FULL: u64 = 5;
 /// Everything processed so far, across generations.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Counts by type and user, invalid records.
-    pub stats: Stats,
-    /// Seqs seen per producer run.
-    pub audit: DeliveryAudit,
+    /// Counts by type and user, invalid records, seqs seen per producer run.
+    pub ingest: Ingest,
     /// partition → next offset to process: what may be committed.
     pub positions: BTreeMap<i32, i64>,
     /// partition → high watermark at the last fetch.
@@ -37,20 +35,22 @@ impl Tally {
         let age = now.signed_duration_since(record.timestamp);
         self.latency.record(age.to_std().unwrap_or_default());
         self.span = Some((self.span.map_or(now, |(first, _)| first), now));
-        let tag = record.tag.as_ref().map(|(run_id, seq)| (&**run_id, *seq));
-        self.audit
-            .observe_parts(partition, record.key.as_deref(), tag);
-        match record.value.as_deref().map(Checked::from_json) {
-            Some(Ok(event)) => self.stats.record_parts(event.event_type, &event.user_id),
-            Some(Err(reason)) => self.invalid(partition, record.offset, &reason.to_string()),
-            None => self.invalid(partition, record.offset, "empty record (no value)"),
+        let view = RecordView {
+            partition,
+            key: record.key.as_deref(),
+            tag: record.tag.as_ref().map(|(run_id, seq)| (&**run_id, *seq)),
+            value: record.value.as_deref(),
+        };
+        if let Err(reason) = self.ingest.count(view) {
+            self.log_invalid(partition, record.offset, &reason.to_string());
         }
         self.positions.insert(partition, record.offset + 1);
     }
 
-    fn invalid(&mut self, partition: i32, offset: i64, reason: &str) {
-        self.stats.record_invalid();
-        let quiet = self.stats.invalid > INVALID_LOGGED_IN_FULL
+    /// Logs an invalid record, one line each for the first few, then at most one a second.
+    fn log_invalid(&mut self, partition: i32, offset: i64, reason: &str) {
+        let invalid = self.ingest.stats.invalid;
+        let quiet = invalid > INVALID_LOGGED_IN_FULL
             && self
                 .last_invalid_log
                 .is_some_and(|at| at.elapsed().as_secs() < 1);
@@ -60,7 +60,7 @@ impl Tally {
                 partition,
                 offset,
                 reason,
-                total_invalid = self.stats.invalid,
+                total_invalid = invalid,
                 "invalid record skipped"
             );
         }
@@ -84,7 +84,7 @@ impl Tally {
             return 0.0;
         };
         let seconds = last.signed_duration_since(first).as_seconds_f64();
-        let counted = self.stats.total();
+        let counted = self.ingest.total();
         if seconds > 0.0 {
             (counted - 1) as f64 / seconds
         } else {
@@ -141,16 +141,16 @@ mod tests {
         tally.process(2, &record(12, good, None));
         assert_eq!(
             (
-                tally.stats.events,
-                tally.stats.invalid,
-                tally.audit.unaudited
+                tally.ingest.stats.events,
+                tally.ingest.stats.invalid,
+                tally.ingest.audit.unaudited
             ),
             (2, 1, 1)
         );
         assert_eq!(tally.positions_of(&[2, 3]), BTreeMap::from([(2, 13)]));
         tally.high_watermarks.insert(2, 20);
         assert_eq!(tally.lag(&[2]), BTreeMap::from([(2, 7)]));
-        assert_eq!(tally.audit.seen()["r"], vec![[0, 1]]);
+        assert_eq!(tally.ingest.audit.seen()["r"], vec![[0, 1]]);
     }
 
     #[test]

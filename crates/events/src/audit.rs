@@ -316,7 +316,7 @@ impl DeliveryAudit {
 }
 
 /// The verdict on one producer run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     /// The run.
     pub run_id: String,

@@ -11,11 +11,11 @@ use std::{mem, pin::Pin, sync::Arc};
 
 use events::{
     audit::{AuditTag, SeqRanges},
-    kafka::partitioner::partition_for_key,
     stats::Stats,
     Event,
 };
 use futures::{stream::FuturesUnordered, Future, FutureExt, StreamExt};
+use kafka::partitioner::partition_for_key;
 use rskafka::{
     client::partition::{Compression, PartitionClient},
     record::Record,

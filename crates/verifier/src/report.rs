@@ -3,10 +3,12 @@
 
 use std::fmt::{self, Write};
 
-use events::audit::RunReport;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use crate::scan::Inventory;
+use events::audit::RunReport;
+use serde::{Deserialize, Serialize};
+
+use crate::scan::{InvalidRecord, Inventory};
 
 /// What the verifier found.
 pub struct Report {
@@ -24,32 +26,70 @@ impl Report {
         self.runs.iter().any(RunReport::has_loss)
     }
 
-    /// The report as one JSON object.
-    pub fn to_json(&self) -> Value {
+    /// The report as `--json` prints it.
+    pub fn to_json(&self) -> ReportJson {
         let inv = &self.inventory;
-        let samples: Vec<Value> = inv
-            .samples
-            .values()
-            .flatten()
-            .map(|e| serde_json::from_slice(&e.to_json()).expect("events are JSON"))
-            .collect();
-        json!({
-            "topic": self.topic,
-            "total": inv.total(),
-            "valid": inv.stats.events,
-            "invalid": inv.stats.invalid,
-            "unaudited": inv.audit.unaudited,
-            "by_type": inv.stats.by_type(),
-            "by_user": inv.stats.by_user(),
-            "per_partition": inv.per_partition,
-            "samples": samples,
-            "invalid_records": inv.invalid,
-            "runs": self.runs,
-            "lost": self.runs.iter().filter(|r| r.finished).map(|r| r.lost).sum::<u64>(),
-            "duplicates": self.runs.iter().map(|r| r.duplicates).sum::<u64>(),
-            "ok": !self.has_loss(),
-        })
+        let stats = &inv.ingest.stats;
+        ReportJson {
+            topic: self.topic.clone(),
+            total: inv.total(),
+            valid: stats.events,
+            invalid: stats.invalid,
+            unaudited: inv.ingest.audit.unaudited,
+            by_type: stats.by_type(),
+            by_user: stats.by_user(),
+            per_partition: inv.per_partition.clone(),
+            samples: inv
+                .samples
+                .values()
+                .flatten()
+                .map(|e| serde_json::from_slice(&e.to_json()).expect("events are JSON"))
+                .collect(),
+            invalid_records: inv.invalid.clone(),
+            runs: self.runs.clone(),
+            lost: self
+                .runs
+                .iter()
+                .filter(|r| r.finished)
+                .map(|r| r.lost)
+                .sum(),
+            duplicates: self.runs.iter().map(|r| r.duplicates).sum(),
+            ok: !self.has_loss(),
+        }
     }
+}
+
+/// The verifier's report, as `--json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportJson {
+    /// The topic read.
+    pub topic: String,
+    /// Records read.
+    pub total: u64,
+    /// Valid events.
+    pub valid: u64,
+    /// Records that are not valid events.
+    pub invalid: u64,
+    /// Records without audit headers.
+    pub unaudited: u64,
+    /// Valid events by type.
+    pub by_type: BTreeMap<String, u64>,
+    /// Valid events by user.
+    pub by_user: BTreeMap<String, u64>,
+    /// Records read per partition.
+    pub per_partition: BTreeMap<i32, u64>,
+    /// Sample events, in the seed's JSON.
+    pub samples: Vec<serde_json::Value>,
+    /// The first invalid records.
+    pub invalid_records: Vec<InvalidRecord>,
+    /// One verdict per producer run.
+    pub runs: Vec<RunReport>,
+    /// Acked events of finished runs not found.
+    pub lost: u64,
+    /// Records read more than once.
+    pub duplicates: u64,
+    /// No finished run lost anything.
+    pub ok: bool,
 }
 
 impl fmt::Display for Report {
@@ -60,9 +100,9 @@ impl fmt::Display for Report {
             f,
             "records read: {} (valid {}, invalid {}, unaudited {})",
             inv.total(),
-            inv.stats.events,
-            inv.stats.invalid,
-            inv.audit.unaudited
+            inv.ingest.stats.events,
+            inv.ingest.stats.invalid,
+            inv.ingest.audit.unaudited
         )?;
         let partitions: Vec<String> = inv
             .per_partition
@@ -70,18 +110,18 @@ impl fmt::Display for Report {
             .map(|(p, n)| format!("{p}: {n}"))
             .collect();
         writeln!(f, "per partition: {}", partitions.join(", "))?;
-        write!(f, "{}", inv.stats.render_tables())?;
+        write!(f, "{}", inv.ingest.stats.render_tables())?;
         writeln!(f, "Sample events:")?;
         for (kind, samples) in &inv.samples {
             for sample in samples {
                 writeln!(f, "--- {kind} ---\n{}", sample.to_json_pretty())?;
             }
         }
-        if inv.stats.invalid > 0 {
+        if inv.ingest.stats.invalid > 0 {
             writeln!(
                 f,
                 "Invalid records: {} (first {} shown)",
-                inv.stats.invalid,
+                inv.ingest.stats.invalid,
                 inv.invalid.len()
             )?;
             for bad in &inv.invalid {

@@ -3,14 +3,12 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use anyhow::Result;
 use events::{
-    audit::{DeliveryAudit, RunManifest},
-    event::{Checked, DecodeError},
-    kafka,
-    stats::Stats,
+    audit::{self, RunManifest},
+    ingest::{Ingest, RecordView},
     Event, EventType,
 };
+use kafka::scan::scan_partition;
 use rskafka::{client::partition::PartitionClient, record::RecordAndOffset};
 use tokio::sync::mpsc;
 
@@ -18,7 +16,7 @@ use tokio::sync::mpsc;
 pub const INVALID_SHOWN: usize = 10;
 
 /// A record that is not a valid event, and where it is.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InvalidRecord {
     /// Partition of the record.
     pub partition: i32,
@@ -31,10 +29,8 @@ pub struct InvalidRecord {
 /// Everything learned from one pass over the topic.
 #[derive(Debug, Default)]
 pub struct Inventory {
-    /// Counts of valid and invalid events.
-    pub stats: Stats,
-    /// Audit tags seen.
-    pub audit: DeliveryAudit,
+    /// Counts of valid and invalid events, audit tags seen.
+    pub ingest: Ingest,
     /// The first invalid records.
     pub invalid: Vec<InvalidRecord>,
     /// Up to N sample events per type, in the order read.
@@ -54,23 +50,21 @@ impl Inventory {
 
     /// Records read in all.
     pub fn total(&self) -> u64 {
-        self.stats.total()
+        self.ingest.total()
     }
 
     fn take(&mut self, partition: i32, record: RecordAndOffset) {
         *self.per_partition.entry(partition).or_default() += 1;
         let r = &record.record;
-        self.audit
-            .observe_headers(partition, r.key.as_deref(), &r.headers);
         let value = r.value.as_deref();
-        let checked = match value {
-            Some(value) => Checked::from_json(value),
-            None => Err(DecodeError::Malformed("empty record (no value)".into())),
+        let view = RecordView {
+            partition,
+            key: r.key.as_deref(),
+            tag: audit::parse_headers(&r.headers),
+            value,
         };
-        match checked {
+        match self.ingest.count(view) {
             Ok(checked) => {
-                self.stats
-                    .record_parts(checked.event_type, &checked.user_id);
                 let samples = self.samples.entry(checked.event_type).or_default();
                 if samples.len() < self.samples_per_type {
                     // Only samples are decoded in full (checked: it cannot fail).
@@ -80,7 +74,6 @@ impl Inventory {
                 }
             }
             Err(reason) => {
-                self.stats.record_invalid();
                 if self.invalid.len() < INVALID_SHOWN {
                     self.invalid.push(InvalidRecord {
                         partition,
@@ -98,18 +91,18 @@ impl Inventory {
 pub async fn scan_topic(
     partitions: Vec<Arc<PartitionClient>>,
     samples_per_type: usize,
-) -> Result<Inventory> {
+) -> Result<Inventory, kafka::Error> {
     // Fetching runs in one task per partition; decoding and counting in this one, so that the
     // audit sees every record of every partition (a duplicate may sit on another partition).
     // One decoded fetch waiting per partition or so: fetching overlaps decoding, and memory
-    // stays bounded now that fetches come back at once.
+    // stays bounded.
     let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(3);
     let mut fetchers = tokio::task::JoinSet::new();
     for partition in partitions {
         let batches = batches.clone();
         fetchers.spawn(async move {
             let id = partition.partition();
-            kafka::scan_partition(&partition, |batch| {
+            scan_partition(&partition, |batch| {
                 let batches = batches.clone();
                 async move {
                     let _ = batches.send((id, batch)).await;
@@ -126,16 +119,19 @@ pub async fn scan_topic(
         }
     }
     while let Some(fetched) = fetchers.join_next().await {
-        fetched??;
+        fetched.expect("scan tasks do not panic")?;
     }
     Ok(inventory)
 }
 
 /// The manifests of runs that wrote to `topic`, read from the runs topic. Unreadable entries
 /// are skipped with a warning: they come from something else than our producer.
-pub async fn read_manifests(runs: &PartitionClient, topic: &str) -> Result<Vec<RunManifest>> {
+pub async fn read_manifests(
+    runs: &PartitionClient,
+    topic: &str,
+) -> Result<Vec<RunManifest>, kafka::Error> {
     let mut manifests = Vec::new();
-    kafka::scan_partition(runs, |batch| {
+    scan_partition(runs, |batch| {
         for record in batch {
             let value = record.record.value.unwrap_or_default();
             match serde_json::from_slice::<RunManifest>(&value) {

@@ -1,128 +1,68 @@
-//! The requests of Kafka's classic group protocol, sent to the group coordinator, and what each
-//! error code means for the member: rejoin, start over with a new member id, find the
-//! coordinator again, or give up.
+//! The requests of Kafka's classic group protocol, on one connection to the coordinator (or, for
+//! FindCoordinator, to any broker), each failure typed as a [`GroupError`].
 
 use std::{collections::BTreeMap, time::Duration};
 
-use anyhow::{anyhow, Result};
 use bytes::Bytes;
-use events::kafka::wire::{Connection, UndecodableResponse};
 use kafka_protocol::{
     error::{ParseResponseErrorCode, ResponseError},
     messages::{
         join_group_request::JoinGroupRequestProtocol,
         join_group_response::JoinGroupResponseMember,
         leave_group_request::MemberIdentity,
+        metadata_request::MetadataRequestTopic,
         offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic},
         offset_fetch_request::OffsetFetchRequestTopic,
         sync_group_request::SyncGroupRequestAssignment,
         FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
-        OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, TopicName,
+        MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, TopicName,
     },
     protocol::{Request, StrBytes},
 };
 
-// Every request is capped below its first "flexible" version (KIP-482): librdkafka's mock
-// cluster drops the connection on flexible JoinGroup and SyncGroup, and the versions below are
-// still served by every Kafka release, 4.x included.
+use super::error::{GroupError, GroupRequest};
+use crate::{
+    connection::{Connection, UndecodableResponse},
+    Error,
+};
+
+// Every request is capped below its first "flexible" version (KIP-482): some Kafka-compatible
+// brokers drop the connection on flexible JoinGroup and SyncGroup (docs/brokers.md), and the
+// versions below are still served by every Kafka release, 4.x included.
 
 /// How long an ordinary group request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What a member does after a failed group request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recovery {
-    /// Join again with the same member id (a rebalance started, or our generation is stale).
-    Rejoin,
-    /// Our member id is unknown to the coordinator: join again as a new member.
-    NewMember,
-    /// The coordinator moved, is loading or the connection broke: find it again, then rejoin.
-    Rediscover,
-    /// Not recoverable by retrying (authorization, invalid configuration...).
-    Fatal,
-}
-
-/// A group request that failed, with what to do about it.
-#[derive(Debug, thiserror::Error)]
-#[error("{request}: {reason}")]
-pub struct GroupError {
-    /// The request that failed.
-    pub request: &'static str,
-    /// The broker's error, or the transport failure.
-    pub reason: String,
-    /// What to do next.
-    pub recovery: Recovery,
-}
-
-/// The recovery for a Kafka error code answered by the coordinator.
-pub fn recovery_for(error: ResponseError) -> Recovery {
-    use ResponseError::*;
-    match error {
-        RebalanceInProgress | IllegalGeneration | MemberIdRequired => Recovery::Rejoin,
-        UnknownMemberId | FencedInstanceId => Recovery::NewMember,
-        // Settings or rights that no retry changes.
-        GroupAuthorizationFailed
-        | TopicAuthorizationFailed
-        | InvalidSessionTimeout
-        | InconsistentGroupProtocol
-        | InvalidGroupId
-        | GroupMaxSizeReached
-        | UnsupportedVersion => Recovery::Fatal,
-        // Anything else (a moved or loading coordinator, a timeout, an error this client does
-        // not know): find the coordinator again and rejoin, with backoff.
-        _ => Recovery::Rediscover,
-    }
-}
-
-/// The recovery for an error answered to `request`: [`recovery_for`], except that a SyncGroup
-/// refused as INVALID_REQUEST is answered with a new join. librdkafka's mock cluster completes
-/// a sync as soon as the leader's assignment arrives and then refuses the followers that sync
-/// after it that way; a real broker never sends it for a well-formed SyncGroup, and a rejoin
-/// with backoff costs nothing if it ever did.
-fn recovery_for_request(request: &str, error: ResponseError) -> Recovery {
-    match (request, error) {
-        ("SyncGroup", ResponseError::InvalidRequest) => Recovery::Rejoin,
-        _ => recovery_for(error),
-    }
-}
-
-fn check(request: &'static str, code: i16) -> Result<(), GroupError> {
+fn check(request: GroupRequest, code: i16) -> Result<(), GroupError> {
     match code.err() {
         None => Ok(()),
-        Some(error) => Err(GroupError {
-            request,
-            reason: format!("{error:?}"),
-            recovery: recovery_for_request(request, error),
-        }),
+        Some(error) => Err(GroupError::refused(request, error)),
     }
 }
 
-fn transport(request: &'static str, error: anyhow::Error) -> GroupError {
-    GroupError {
-        request,
-        reason: format!("{error:#}"),
-        recovery: Recovery::Rediscover,
-    }
-}
-
-async fn send<R: kafka_protocol::protocol::Request>(
+async fn send<R: Request>(
     connection: &mut Connection,
-    name: &'static str,
+    name: GroupRequest,
     request: &R,
     cap: i16,
     timeout: Duration,
 ) -> Result<R::Response, GroupError> {
     match tokio::time::timeout(timeout, connection.send(request, cap)).await {
         Ok(Ok(response)) => Ok(response),
-        Ok(Err(error)) => match error
-            .downcast_ref::<UndecodableResponse>()
-            .and_then(leading_error_code)
-        {
-            // The broker's answer is an error we can still read: act on it.
+        // The broker's answer is an error we can still read: act on it.
+        Ok(Err(Error::Undecodable(undecodable))) => match leading_error_code(&undecodable) {
             Some(code) if code != 0 => Err(check(name, code).expect_err("non-zero code")),
-            _ => Err(transport(name, error)),
+            _ => Err(GroupError::new(name, Error::Undecodable(undecodable))),
         },
-        Err(_) => Err(transport(name, anyhow!("no answer within {timeout:?}"))),
+        Ok(Err(error)) => Err(GroupError::new(name, error)),
+        Err(_) => Err(GroupError::new(
+            name,
+            Error::Timeout {
+                broker: connection.address().to_string(),
+                what: "a group request",
+                timeout,
+            },
+        )),
     }
 }
 
@@ -158,8 +98,15 @@ pub async fn find_coordinator(
     let request = FindCoordinatorRequest::default()
         .with_key(text(group_id))
         .with_key_type(0);
-    let response = send(connection, "FindCoordinator", &request, 2, REQUEST_TIMEOUT).await?;
-    check("FindCoordinator", response.error_code)?;
+    let response = send(
+        connection,
+        GroupRequest::FindCoordinator,
+        &request,
+        2,
+        REQUEST_TIMEOUT,
+    )
+    .await?;
+    check(GroupRequest::FindCoordinator, response.error_code)?;
     Ok(format!("{}:{}", response.host, response.port))
 }
 
@@ -189,15 +136,32 @@ pub struct Joined {
     /// The assignor the coordinator chose.
     pub protocol: String,
     /// Every member with its subscription (only the leader receives them).
-    pub members: Vec<JoinGroupResponseMember>,
+    pub members: Vec<JoinedMember>,
 }
 
-/// Joins the group. A MEMBER_ID_REQUIRED answer (KIP-394) is returned as an error carrying the
-/// id to join with, in `Err(Ok(id))`.
+/// A member of the generation, as the leader learns it from JoinGroup.
+#[derive(Debug, Clone)]
+pub struct JoinedMember {
+    /// Its member id.
+    pub id: String,
+    /// Its subscription, in the consumer protocol's encoding.
+    pub metadata: Bytes,
+}
+
+/// JoinGroup's answer when it is not an error.
+#[derive(Debug)]
+pub enum JoinAnswer {
+    /// We are in the new generation.
+    Joined(Joined),
+    /// KIP-394: the coordinator names our member id; join again with it right away.
+    MemberIdRequired(String),
+}
+
+/// Joins the group.
 pub async fn join_group(
     connection: &mut Connection,
     params: &JoinParams<'_>,
-) -> Result<Joined, Result<String, GroupError>> {
+) -> Result<JoinAnswer, GroupError> {
     let request = JoinGroupRequest::default()
         .with_group_id(group(params.group_id))
         .with_session_timeout_ms(params.session_timeout.as_millis() as i32)
@@ -217,14 +181,12 @@ pub async fn join_group(
         );
     // The coordinator holds JoinGroup until every member rejoined, up to the rebalance timeout.
     let timeout = params.rebalance_timeout + REQUEST_TIMEOUT;
-    let response = send(connection, "JoinGroup", &request, 5, timeout)
-        .await
-        .map_err(Err)?;
+    let response = send(connection, GroupRequest::JoinGroup, &request, 5, timeout).await?;
     if response.error_code.err() == Some(ResponseError::MemberIdRequired) {
-        return Err(Ok(response.member_id.to_string()));
+        return Ok(JoinAnswer::MemberIdRequired(response.member_id.to_string()));
     }
-    check("JoinGroup", response.error_code).map_err(Err)?;
-    Ok(Joined {
+    check(GroupRequest::JoinGroup, response.error_code)?;
+    Ok(JoinAnswer::Joined(Joined {
         generation_id: response.generation_id,
         member_id: response.member_id.to_string(),
         leader: response.leader.to_string(),
@@ -232,8 +194,15 @@ pub async fn join_group(
             .protocol_name
             .map(|p| p.to_string())
             .unwrap_or_default(),
-        members: response.members,
-    })
+        members: response
+            .members
+            .into_iter()
+            .map(|m: JoinGroupResponseMember| JoinedMember {
+                id: m.member_id.to_string(),
+                metadata: m.metadata,
+            })
+            .collect(),
+    }))
 }
 
 /// Sends SyncGroup (with the assignments when leader) and returns our assignment payload.
@@ -259,8 +228,15 @@ pub async fn sync_group(
                 })
                 .collect(),
         );
-    let response = send(connection, "SyncGroup", &request, 3, REQUEST_TIMEOUT).await?;
-    check("SyncGroup", response.error_code)?;
+    let response = send(
+        connection,
+        GroupRequest::SyncGroup,
+        &request,
+        3,
+        REQUEST_TIMEOUT,
+    )
+    .await?;
+    check(GroupRequest::SyncGroup, response.error_code)?;
     Ok(response.assignment)
 }
 
@@ -275,8 +251,45 @@ pub async fn heartbeat(
         .with_group_id(group(group_id))
         .with_generation_id(generation_id)
         .with_member_id(text(member_id));
-    let response = send(connection, "Heartbeat", &request, 3, REQUEST_TIMEOUT).await?;
-    check("Heartbeat", response.error_code)
+    let response = send(
+        connection,
+        GroupRequest::Heartbeat,
+        &request,
+        3,
+        REQUEST_TIMEOUT,
+    )
+    .await?;
+    check(GroupRequest::Heartbeat, response.error_code)
+}
+
+/// The partition count of `topic` (0 when it does not exist), for the leader's assignment.
+/// Any broker answers; the topic is never auto-created by asking.
+pub async fn partition_count(connection: &mut Connection, topic: &str) -> Result<i32, GroupError> {
+    let request = MetadataRequest::default()
+        .with_allow_auto_topic_creation(false)
+        .with_topics(Some(vec![
+            MetadataRequestTopic::default().with_name(Some(TopicName(text(topic))))
+        ]));
+    let response = send(
+        connection,
+        GroupRequest::Metadata,
+        &request,
+        8,
+        REQUEST_TIMEOUT,
+    )
+    .await?;
+    let Some(found) = response
+        .topics
+        .iter()
+        .find(|t| t.name.as_ref().is_some_and(|n| **n == *topic))
+    else {
+        return Ok(0);
+    };
+    match found.error_code.err() {
+        None => Ok(i32::try_from(found.partitions.len()).unwrap_or(i32::MAX)),
+        Some(ResponseError::UnknownTopicOrPartition) => Ok(0),
+        Some(code) => Err(GroupError::refused(GroupRequest::Metadata, code)),
+    }
 }
 
 /// The committed offsets of `partitions` of `topic` (`None`: nothing committed).
@@ -291,11 +304,18 @@ pub async fn fetch_offsets(
         .with_topics(Some(vec![OffsetFetchRequestTopic::default()
             .with_name(TopicName(text(topic)))
             .with_partition_indexes(partitions.to_vec())]));
-    let response = send(connection, "OffsetFetch", &request, 5, REQUEST_TIMEOUT).await?;
-    check("OffsetFetch", response.error_code)?;
+    let response = send(
+        connection,
+        GroupRequest::OffsetFetch,
+        &request,
+        5,
+        REQUEST_TIMEOUT,
+    )
+    .await?;
+    check(GroupRequest::OffsetFetch, response.error_code)?;
     let mut offsets: BTreeMap<i32, Option<i64>> = partitions.iter().map(|p| (*p, None)).collect();
     for partition in response.topics.iter().flat_map(|t| &t.partitions) {
-        check("OffsetFetch", partition.error_code)?;
+        check(GroupRequest::OffsetFetch, partition.error_code)?;
         if partition.committed_offset >= 0 {
             offsets.insert(partition.partition_index, Some(partition.committed_offset));
         }
@@ -327,9 +347,16 @@ pub async fn commit_offsets(
         .with_topics(vec![OffsetCommitRequestTopic::default()
             .with_name(TopicName(text(topic)))
             .with_partitions(partitions)]);
-    let response = send(connection, "OffsetCommit", &request, 7, REQUEST_TIMEOUT).await?;
+    let response = send(
+        connection,
+        GroupRequest::OffsetCommit,
+        &request,
+        7,
+        REQUEST_TIMEOUT,
+    )
+    .await?;
     for partition in response.topics.iter().flat_map(|t| &t.partitions) {
-        check("OffsetCommit", partition.error_code)?;
+        check(GroupRequest::OffsetCommit, partition.error_code)?;
     }
     Ok(())
 }
@@ -345,7 +372,7 @@ pub async fn leave_group(
     let version = connection
         .version::<LeaveGroupRequest>(2)
         .or_else(|_| connection.version::<LeaveGroupRequest>(3))
-        .map_err(|e| transport("LeaveGroup", e))?;
+        .map_err(|e| GroupError::new(GroupRequest::LeaveGroup, e))?;
     let mut request = LeaveGroupRequest::default().with_group_id(group(group_id));
     // v3 (KIP-345) replaced the single member id by a list of members.
     if version >= 3 {
@@ -355,44 +382,20 @@ pub async fn leave_group(
     } else {
         request = request.with_member_id(text(member_id));
     }
-    let response = send(connection, "LeaveGroup", &request, version, timeout).await?;
-    check("LeaveGroup", response.error_code)
+    let response = send(
+        connection,
+        GroupRequest::LeaveGroup,
+        &request,
+        version,
+        timeout,
+    )
+    .await?;
+    check(GroupRequest::LeaveGroup, response.error_code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_rebalance_error_of_the_exchange_leads_to_a_rejoin_not_an_exit() {
-        use ResponseError::*;
-        for error in [RebalanceInProgress, IllegalGeneration, MemberIdRequired] {
-            assert_eq!(recovery_for(error), Recovery::Rejoin, "{error:?}");
-        }
-        assert_eq!(recovery_for(UnknownMemberId), Recovery::NewMember);
-        for error in [
-            NotCoordinator,
-            CoordinatorNotAvailable,
-            CoordinatorLoadInProgress,
-        ] {
-            assert_eq!(recovery_for(error), Recovery::Rediscover, "{error:?}");
-        }
-        assert_eq!(recovery_for(GroupAuthorizationFailed), Recovery::Fatal);
-        assert_eq!(recovery_for(UnknownServerError), Recovery::Rediscover);
-    }
-
-    #[test]
-    fn a_late_follower_refused_by_the_mock_cluster_rejoins() {
-        use ResponseError::InvalidRequest;
-        assert_eq!(
-            recovery_for_request("SyncGroup", InvalidRequest),
-            Recovery::Rejoin
-        );
-        assert_eq!(
-            recovery_for_request("JoinGroup", InvalidRequest),
-            Recovery::Rediscover
-        );
-    }
 
     #[test]
     fn an_error_answer_that_does_not_decode_still_gives_its_error_code() {
@@ -428,20 +431,17 @@ mod tests {
 
     #[test]
     fn error_codes_are_classified_from_the_wire() {
-        assert!(check("Heartbeat", 0).is_ok());
-        let error = check("Heartbeat", 27).unwrap_err();
+        use super::super::error::Recovery;
+        assert!(check(GroupRequest::Heartbeat, 0).is_ok());
+        let error = check(GroupRequest::Heartbeat, 27).unwrap_err();
         assert_eq!(
-            error.recovery,
+            error.recovery(),
             Recovery::Rejoin,
             "27 is REBALANCE_IN_PROGRESS"
         );
-        assert_eq!(
-            check("JoinGroup", 25).unwrap_err().recovery,
-            Recovery::NewMember
-        );
-        assert_eq!(
-            check("JoinGroup", 16).unwrap_err().recovery,
-            Recovery::Rediscover
-        );
+        let unknown_member = check(GroupRequest::JoinGroup, 25).unwrap_err();
+        assert_eq!(unknown_member.recovery(), Recovery::NewMember);
+        let not_coordinator = check(GroupRequest::JoinGroup, 16).unwrap_err();
+        assert_eq!(not_coordinator.recovery(), Recovery::Rediscover);
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, Result};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::{
     messages::{
@@ -13,6 +12,18 @@ use kafka_protocol::{
     },
     protocol::{Decodable, Encodable, Message, StrBytes},
 };
+
+/// A consumer-protocol payload that does not encode or decode.
+#[derive(Debug, thiserror::Error)]
+#[error("bad {what}: {reason}")]
+pub struct CodecError {
+    /// What was being read or written: subscription or assignment.
+    pub what: &'static str,
+    /// Why it failed.
+    pub reason: String,
+}
+
+type Result<T> = std::result::Result<T, CodecError>;
 
 /// The version we write: every client reads it.
 const WRITE_VERSION: i16 = 0;
@@ -25,13 +36,12 @@ pub fn encode_subscription(topics: &[String]) -> Result<Bytes> {
             .map(|t| StrBytes::from_string(t.clone()))
             .collect(),
     );
-    with_version(&subscription)
+    with_version(&subscription, "subscription")
 }
 
 /// Decodes another member's subscription into its topics.
 pub fn decode_subscription(metadata: &Bytes) -> Result<BTreeSet<String>> {
-    let subscription: ConsumerProtocolSubscription =
-        versioned(metadata).context("bad subscription")?;
+    let subscription: ConsumerProtocolSubscription = versioned(metadata, "subscription")?;
     Ok(subscription.topics.iter().map(|t| t.to_string()).collect())
 }
 
@@ -47,7 +57,7 @@ pub fn encode_assignment(partitions: &BTreeMap<String, Vec<i32>>) -> Result<Byte
             })
             .collect(),
     );
-    with_version(&assignment)
+    with_version(&assignment, "assignment")
 }
 
 /// Decodes our assignment; an empty payload (no partitions for us) is an empty map.
@@ -55,7 +65,7 @@ pub fn decode_assignment(payload: &Bytes) -> Result<BTreeMap<String, Vec<i32>>> 
     if payload.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let assignment: ConsumerProtocolAssignment = versioned(payload).context("bad assignment")?;
+    let assignment: ConsumerProtocolAssignment = versioned(payload, "assignment")?;
     Ok(assignment
         .assigned_partitions
         .into_iter()
@@ -63,24 +73,31 @@ pub fn decode_assignment(payload: &Bytes) -> Result<BTreeMap<String, Vec<i32>>> 
         .collect())
 }
 
-fn with_version<M: Encodable>(message: &M) -> Result<Bytes> {
+fn with_version<M: Encodable>(message: &M, what: &'static str) -> Result<Bytes> {
     let mut buf = BytesMut::new();
     buf.put_i16(WRITE_VERSION);
-    message.encode(&mut buf, WRITE_VERSION)?;
+    message
+        .encode(&mut buf, WRITE_VERSION)
+        .map_err(|e| CodecError {
+            what,
+            reason: format!("{e:#}"),
+        })?;
     Ok(buf.freeze())
 }
 
 /// Reads the version prefix, then the struct. Newer versions only append fields, so a version
 /// above what we know is read as the newest we know, as Kafka's own readers do.
-fn versioned<M: Decodable + Message>(payload: &Bytes) -> Result<M> {
+fn versioned<M: Decodable + Message>(payload: &Bytes, what: &'static str) -> Result<M> {
+    let error = |reason: String| CodecError { what, reason };
     let mut buf = payload.clone();
-    anyhow::ensure!(
-        buf.remaining() >= 2,
-        "payload of {} bytes has no version",
-        buf.remaining()
-    );
+    if buf.remaining() < 2 {
+        return Err(error(format!(
+            "payload of {} bytes has no version",
+            buf.remaining()
+        )));
+    }
     let version = buf.get_i16().clamp(M::VERSIONS.min, M::VERSIONS.max);
-    M::decode(&mut buf, version)
+    M::decode(&mut buf, version).map_err(|e| error(format!("{e:#}")))
 }
 
 #[cfg(test)]

@@ -2,18 +2,19 @@
 //! test` runs these against tansu and librdkafka's mock cluster): sharing partitions, resuming
 //! from committed offsets, leaving the group on SIGTERM.
 
-mod common;
-
 use std::{collections::BTreeSet, time::Duration};
 
-use common::*;
-use events::testkit;
+use e2e::group::*;
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn one_member_reads_a_whole_run_and_its_counts_match_the_producer_and_the_verifier() {
-    let topic = testkit::unique_topic("group-one");
+    let topic = e2e::unique_topic("group-one");
     let produced = produce(&topic, 10_000);
-    let group = testkit::unique_topic("g");
+    let group = e2e::unique_topic("g");
     let member = start_member(&topic, &group);
     wait_until_committed(&topic, &group, 10_000, Duration::from_secs(120));
     let summary = stop(member);
@@ -23,11 +24,11 @@ fn one_member_reads_a_whole_run_and_its_counts_match_the_producer_and_the_verifi
     assert_eq!(summary["by_type"], produced["by_type"]);
     assert_eq!(summary["by_user"], produced["by_user"]);
     let runs = format!("{topic}.runs");
-    let verifier = testkit::run(
+    let verifier = e2e::run(
         "verifier",
         &[
             "--brokers",
-            &testkit::brokers(),
+            &e2e::brokers(),
             "--topic",
             &topic,
             "--runs-topic",
@@ -51,10 +52,14 @@ fn one_member_reads_a_whole_run_and_its_counts_match_the_producer_and_the_verifi
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn three_members_split_the_partitions_and_count_each_event_once() {
-    let topic = testkit::unique_topic("group-three");
+    let topic = e2e::unique_topic("group-three");
     let produced = produce(&topic, 3_000);
-    let group = testkit::unique_topic("g");
+    let group = e2e::unique_topic("g");
     let members: Vec<_> = (0..3).map(|_| start_member(&topic, &group)).collect();
     wait_until_committed(&topic, &group, 3_000, Duration::from_secs(120));
     // Let a rebalance that started late settle, then stop everyone.
@@ -88,10 +93,14 @@ fn three_members_split_the_partitions_and_count_each_event_once() {
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn a_restarted_member_resumes_from_its_committed_offsets() {
-    let topic = testkit::unique_topic("group-restart");
+    let topic = e2e::unique_topic("group-restart");
     produce(&topic, 2_000);
-    let group = testkit::unique_topic("g");
+    let group = e2e::unique_topic("g");
     let first = start_member(&topic, &group);
     wait_until_committed(&topic, &group, 2_000, Duration::from_secs(120));
     let first = stop(first);
@@ -108,21 +117,25 @@ fn a_restarted_member_resumes_from_its_committed_offsets() {
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting_for_its_session() {
     // A member that vanished without LeaveGroup would hold its partitions until its session
     // timed out; one that left is gone in the next rebalance. Kafka and tansu start that
     // rebalance at once; librdkafka's mock cluster always waits the session timeout less 1 s
     // for members to rejoin, so there "at once" means well before twice the session timeout.
     let session = Duration::from_secs(20);
-    let takeover_limit = if testkit::broker_kind() == "mock" {
+    let takeover_limit = if e2e::broker_kind() == "mock" {
         session * 3 / 2
     } else {
         session / 2
     };
     let settings = [("--session-timeout", "20s")];
-    let topic = testkit::unique_topic("group-leave");
+    let topic = e2e::unique_topic("group-leave");
     produce(&topic, 1_000);
-    let group = testkit::unique_topic("g");
+    let group = e2e::unique_topic("g");
     let leaving = start_member_with(&topic, &group, &settings);
     let staying = start_member_with(&topic, &group, &settings);
     wait_until_committed(&topic, &group, 1_000, Duration::from_secs(120));
@@ -151,9 +164,13 @@ fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn a_member_started_before_its_topic_exists_consumes_it_once_created() {
-    let topic = testkit::unique_topic("group-early");
-    let group = testkit::unique_topic("g");
+    let topic = e2e::unique_topic("group-early");
+    let group = e2e::unique_topic("g");
     let member = start_member(&topic, &group);
     pause(5); // joined, with nothing to own
     let produced = produce(&topic, 1_000);

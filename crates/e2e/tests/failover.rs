@@ -1,18 +1,19 @@
 //! End to end: the group keeps every event processed while members come and go under a running
 //! producer: scaling out and in, and a member killed without a chance to commit or leave.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
-use events::testkit;
+use e2e::group::*;
 use serde_json::Value;
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn scaling_from_one_to_three_members_and_back_while_producing_processes_every_event() {
-    let topic = testkit::unique_topic("failover-scale");
-    let group = testkit::unique_topic("g");
+    let topic = e2e::unique_topic("failover-scale");
+    let group = e2e::unique_topic("g");
     // librdkafka's mock cluster waits the session timeout less 1 s for members to rejoin
     // after any change: the shortest session Kafka allows keeps the rebalances short.
     let short_session = [("--session-timeout", "6s")];
@@ -39,9 +40,13 @@ fn scaling_from_one_to_three_members_and_back_while_producing_processes_every_ev
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn a_killed_member_loses_nothing_its_partitions_move_to_the_survivors() {
-    let topic = testkit::unique_topic("failover-kill");
-    let group = testkit::unique_topic("g");
+    let topic = e2e::unique_topic("failover-kill");
+    let group = e2e::unique_topic("g");
     let producer = spawn_producer(&topic, 4_000, 250);
     pause(1);
     let mut members: Vec<_> = (0..3).map(|_| start_member(&topic, &group)).collect();

@@ -1,8 +1,15 @@
-//! Helpers for the end-to-end tests of the services (feature `testkit`): the broker under test,
-//! unique topics, and running the real binaries with a time limit.
+//! The end-to-end tests' kit: the broker under test, unique topics, and running the real
+//! binaries with a time limit ([`group`] adds what the consumer-group suites share). The suites
+//! themselves are in `tests/`, by concern; the Python peers (librdkafka, kafka-python-ng) in
+//! `peers/`.
 //!
 //! The broker comes from `KAFKA_TEST_BROKERS` (`just test` starts tansu and librdkafka's mock
-//! cluster and runs the tests once against each).
+//! cluster and runs the suites once against each). Without it, a plain `cargo test` reports
+//! every end-to-end test as ignored, with the reason: `build.rs` sets the `e2e_broker` cfg only
+//! when the variable is set, and each test carries
+//! `#[cfg_attr(not(e2e_broker), ignore = "needs a broker: …")]`.
+
+pub mod group;
 
 use std::{
     io::Read,
@@ -16,6 +23,11 @@ pub fn brokers() -> String {
     std::env::var("KAFKA_TEST_BROKERS").unwrap_or_else(|_| {
         panic!("KAFKA_TEST_BROKERS is not set: run `just test`, which starts the brokers")
     })
+}
+
+/// The bootstrap address of the broker under test, as a list.
+pub fn broker_list() -> Vec<String> {
+    vec![brokers()]
 }
 
 /// Which broker is under test (`tansu` or `mock`), for the few quirks tests must know.
@@ -38,7 +50,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is not built: run the tests with `cargo test --workspace`",
+        "{} is not built: run the end-to-end tests with `cargo test --workspace` (`just test`)",
         path.display()
     );
     path

@@ -1,24 +1,21 @@
 //! End to end: members from other client libraries join our group, as they would in a real
 //! deployment, get a share of the partitions, and ours keep working beside them.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
-use events::testkit;
+use e2e::group::*;
 
 /// Runs `peer` (a script of `tests/peers`) for 15 s in our member's group while a producer runs,
 /// then checks that it got a share, and that together they processed every event.
 fn a_peer_shares_the_group_with_ours(peer: &str) {
-    let topic = testkit::unique_topic("interop");
-    let group = testkit::unique_topic("g");
+    let topic = e2e::unique_topic("interop");
+    let group = e2e::unique_topic("g");
     let producer = spawn_producer(&topic, 5_000, 250); // 20 s of events
     pause(1);
     let ours = start_member(&topic, &group);
     pause(2);
-    let brokers = testkit::brokers();
-    let peer_summary = testkit::wait(
+    let brokers = e2e::brokers();
+    let peer_summary = e2e::wait(
         spawn_peer(peer, &[&brokers, &topic, &group, "15"]),
         Duration::from_secs(60),
     )
@@ -47,13 +44,21 @@ fn a_peer_shares_the_group_with_ours(peer: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn a_librdkafka_member_joins_our_group_and_gets_a_share() {
     a_peer_shares_the_group_with_ours("librdkafka_member.py");
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn a_kafka_python_member_joins_our_group_and_gets_a_share() {
-    if testkit::broker_kind() == "tansu" {
+    if e2e::broker_kind() == "tansu" {
         // kafka-python-ng's own group join fails on tansu 0.6.0, with no consumer of ours around.
         eprintln!("skipped on tansu: kafka-python-ng cannot join any group there");
         return;

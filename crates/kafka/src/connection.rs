@@ -1,22 +1,24 @@
 //! A raw Kafka connection for the requests rskafka does not make: group coordination, offset
-//! commits and topic creation on brokers whose metadata rskafka cannot use.
+//! commits and topic creation.
 //!
 //! Messages are the `kafka-protocol` crate's types; this module only frames them (size prefix,
 //! request header, correlation id) and negotiates versions with ApiVersions, as every Kafka client
-//! does. One request is in flight at a time, so callers share a connection behind a mutex.
+//! does. One request is in flight at a time on a connection.
 
 use std::{collections::HashMap, time::Duration};
 
-use anyhow::{anyhow, bail, Context, Result};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::{
-    messages::{ApiVersionsRequest, RequestHeader, ResponseHeader},
+    messages::{ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader},
     protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes},
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
 };
+
+pub use crate::error::UndecodableResponse;
+use crate::{Error, Result};
 
 /// Kafka's error code for a request version the broker does not speak.
 const UNSUPPORTED_VERSION: i16 = 35;
@@ -25,24 +27,7 @@ const UNSUPPORTED_VERSION: i16 = 35;
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// How long connecting and the version handshake may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A response whose header was right but whose body does not decode as its type. Some
-/// Kafka-compatible brokers write null where the protocol wants bytes in error answers
-/// (librdkafka's mock cluster in SyncGroup); the body is kept so that the caller can still read
-/// the error code at its fixed place.
-#[derive(Debug, thiserror::Error)]
-#[error("undecodable response to API key {api_key} v{version}: {reason}")]
-pub struct UndecodableResponse {
-    /// The request's API key.
-    pub api_key: i16,
-    /// The version the request was sent at.
-    pub version: i16,
-    /// The body after the response header.
-    pub body: Bytes,
-    /// Why it did not decode.
-    pub reason: String,
-}
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One TCP connection to one broker, with the API versions it supports.
 #[derive(Debug)]
@@ -51,7 +36,7 @@ pub struct Connection {
     stream: BufReader<TcpStream>,
     client_id: StrBytes,
     next_correlation_id: i32,
-    /// api key → highest version the broker supports.
+    /// api key → (lowest, highest) version the broker supports.
     broker_versions: HashMap<i16, (i16, i16)>,
     /// A request was sent and its answer not read yet: set while a request is in flight, and
     /// left set when the caller gave up waiting (a timeout, a stop), which leaves the answer
@@ -62,11 +47,20 @@ pub struct Connection {
 impl Connection {
     /// Connects to `address` (`host:port`) and learns the broker's API versions.
     pub async fn connect(address: &str, client_id: &str) -> Result<Connection> {
+        let timeout = |what| Error::Timeout {
+            broker: address.to_string(),
+            what,
+            timeout: CONNECT_TIMEOUT,
+        };
+        let io = |source| Error::Io {
+            broker: address.to_string(),
+            source,
+        };
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
             .await
-            .map_err(|_| anyhow!("connecting to {address} timed out"))?
-            .with_context(|| format!("cannot connect to {address}"))?;
-        stream.set_nodelay(true)?;
+            .map_err(|_| timeout("the connection"))?
+            .map_err(io)?;
+        stream.set_nodelay(true).map_err(io)?;
         let mut connection = Connection {
             address: address.to_string(),
             stream: BufReader::new(stream),
@@ -78,7 +72,7 @@ impl Connection {
         let handshake = connection.negotiate_versions();
         tokio::time::timeout(CONNECT_TIMEOUT, handshake)
             .await
-            .map_err(|_| anyhow!("{address} did not answer ApiVersions"))??;
+            .map_err(|_| timeout("ApiVersions"))??;
         Ok(connection)
     }
 
@@ -115,11 +109,10 @@ impl Connection {
             Err(_) => self.send_at(&request, 0).await?,
         };
         if response.error_code != 0 {
-            bail!(
-                "{} refused ApiVersions (error {})",
-                self.address,
+            return Err(self.protocol_error(format!(
+                "ApiVersions refused with error {}",
                 response.error_code
-            );
+            )));
         }
         self.broker_versions = response
             .api_keys
@@ -138,18 +131,23 @@ impl Connection {
     /// The version to speak for `R`: the highest that the broker, the `kafka-protocol` crate and
     /// the caller (`cap`, the newest layout the caller fills in) all support.
     pub fn version<R: Request>(&self, cap: i16) -> Result<i16> {
+        let unsupported = |detail: String| Error::UnsupportedVersion {
+            broker: self.address.clone(),
+            api: api_name(R::KEY),
+            detail,
+        };
         let (broker_min, broker_max) = self
             .broker_versions
             .get(&R::KEY)
             .copied()
-            .ok_or_else(|| anyhow!("{} does not support API key {}", self.address, R::KEY))?;
+            .ok_or_else(|| unsupported("the broker does not offer it".into()))?;
         let version = cap.min(broker_max).min(R::VERSIONS.max);
-        if version < broker_min.max(R::VERSIONS.min) {
-            bail!(
-                "{} supports API key {} only from version {broker_min}",
-                self.address,
-                R::KEY
-            );
+        let lowest = broker_min.max(R::VERSIONS.min);
+        if version < lowest {
+            return Err(unsupported(format!(
+                "broker v{broker_min}-v{broker_max}, client up to v{}",
+                cap.min(R::VERSIONS.max)
+            )));
         }
         Ok(version)
     }
@@ -162,24 +160,29 @@ impl Connection {
 
     async fn send_at<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
         if self.awaiting_answer {
-            bail!(
-                "the connection to {} still awaits the answer to a cancelled request",
-                self.address
-            );
+            return Err(self.protocol_error(
+                "the connection still awaits the answer to a cancelled request".into(),
+            ));
         }
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
-        let frame = encode_request(request, version, correlation_id, &self.client_id)?;
+        let frame = encode_request(request, version, correlation_id, &self.client_id)
+            .map_err(|reason| self.protocol_error(reason))?;
         self.awaiting_answer = true;
-        self.stream.get_mut().write_all(&frame).await?;
+        self.stream
+            .get_mut()
+            .write_all(&frame)
+            .await
+            .map_err(|source| self.io_error(source))?;
         let body = self.read_answer().await?;
         decode_response::<R>(body, version, correlation_id)
+            .map_err(|error| error.with_broker(&self.address))
     }
 
     /// Reads and drops the answer to a request whose caller gave up waiting (a timeout, a
     /// stop), so that the connection carries requests again. Better than closing it under the
-    /// broker: tansu 0.6.0 (sqlite) stops serving everyone when a client disconnects in the
-    /// middle of a request.
+    /// broker: some brokers stop serving everyone when a client disconnects in the middle of a
+    /// request (docs/brokers.md).
     pub async fn discard_pending_answer(&mut self) -> Result<()> {
         if self.awaiting_answer {
             self.read_answer().await?;
@@ -193,15 +196,50 @@ impl Connection {
             .stream
             .read_i32()
             .await
-            .context("broker closed the connection")?;
+            .map_err(|source| self.io_error(source))?;
         let size = usize::try_from(size)
             .ok()
             .filter(|s| *s <= MAX_RESPONSE_BYTES)
-            .ok_or_else(|| anyhow!("bad response size {size} from {}", self.address))?;
+            .ok_or_else(|| self.protocol_error(format!("bad response size {size}")))?;
         let mut body = vec![0u8; size];
-        self.stream.read_exact(&mut body).await?;
+        self.stream
+            .read_exact(&mut body)
+            .await
+            .map_err(|source| self.io_error(source))?;
         self.awaiting_answer = false;
         Ok(Bytes::from(body))
+    }
+
+    fn io_error(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            broker: self.address.clone(),
+            source,
+        }
+    }
+
+    fn protocol_error(&self, reason: String) -> Error {
+        Error::Protocol {
+            broker: self.address.clone(),
+            reason,
+        }
+    }
+}
+
+/// The protocol's name of an API key (`JoinGroup`), for messages.
+fn api_name(key: i16) -> String {
+    ApiKey::try_from(key).map_or_else(|()| format!("API key {key}"), |api| format!("{api:?}"))
+}
+
+impl Error {
+    /// Names the broker in a protocol error made before the broker was known.
+    fn with_broker(self, address: &str) -> Error {
+        match self {
+            Error::Protocol { broker, reason } if broker.is_empty() => Error::Protocol {
+                broker: address.to_string(),
+                reason,
+            },
+            other => other,
+        }
     }
 }
 
@@ -210,7 +248,7 @@ fn encode_request<R: Request>(
     version: i16,
     correlation_id: i32,
     client_id: &StrBytes,
-) -> Result<BytesMut> {
+) -> std::result::Result<BytesMut, String> {
     let header = RequestHeader::default()
         .with_request_api_key(R::KEY)
         .with_request_api_version(version)
@@ -218,9 +256,11 @@ fn encode_request<R: Request>(
         .with_client_id(Some(client_id.clone()));
     let mut frame = BytesMut::new();
     frame.put_i32(0); // size, patched below
-    header.encode(&mut frame, R::header_version(version))?;
-    request.encode(&mut frame, version)?;
-    let size = i32::try_from(frame.len() - 4)?;
+    let encoded = header
+        .encode(&mut frame, R::header_version(version))
+        .and_then(|()| request.encode(&mut frame, version));
+    encoded.map_err(|e| format!("cannot encode {} v{version}: {e:#}", api_name(R::KEY)))?;
+    let size = i32::try_from(frame.len() - 4).map_err(|_| "request too large".to_string())?;
     frame[..4].copy_from_slice(&size.to_be_bytes());
     Ok(frame)
 }
@@ -230,12 +270,17 @@ fn decode_response<R: Request>(
     version: i16,
     correlation_id: i32,
 ) -> Result<R::Response> {
-    let header = ResponseHeader::decode(&mut body, R::Response::header_version(version))?;
+    let protocol = |reason: String| Error::Protocol {
+        broker: String::new(),
+        reason,
+    };
+    let header = ResponseHeader::decode(&mut body, R::Response::header_version(version))
+        .map_err(|e| protocol(format!("bad response header: {e:#}")))?;
     if header.correlation_id != correlation_id {
-        bail!(
+        return Err(protocol(format!(
             "response out of order: correlation id {} instead of {correlation_id}",
             header.correlation_id
-        );
+        )));
     }
     let undecoded = body.clone();
     let response =
@@ -303,7 +348,9 @@ mod tests {
         body.put_i16(27); // error code
         body.put_i32(-1); // assignment: null, which the protocol does not allow
         let err = decode_response::<SyncGroupRequest>(body.freeze(), 3, 9).unwrap_err();
-        let undecodable = err.downcast_ref::<UndecodableResponse>().expect("kept");
+        let Error::Undecodable(undecodable) = err else {
+            panic!("kept: {err:?}")
+        };
         assert_eq!((undecodable.api_key, undecodable.version), (14, 3));
         assert_eq!(&undecodable.body[..6], &[0, 0, 0, 0, 0, 27]);
     }

@@ -6,9 +6,9 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use chrono::Utc;
 use events::{
     audit::{AuditTag, RunManifest},
-    kafka::{self, KafkaArgs},
-    testkit, Event,
+    Event,
 };
+use kafka::{admin, client, scan::scan_partition};
 use rskafka::{
     client::{
         partition::{Compression, PartitionClient, UnknownTopicHandling},
@@ -25,7 +25,7 @@ struct Topic {
 
 impl Topic {
     fn new(prefix: &str) -> Topic {
-        let name = testkit::unique_topic(prefix);
+        let name = e2e::unique_topic(prefix);
         Topic {
             runs: format!("{name}.runs"),
             name,
@@ -33,7 +33,7 @@ impl Topic {
     }
 
     fn produce(&self, extra: &[&str]) -> Value {
-        let brokers = testkit::brokers();
+        let brokers = e2e::brokers();
         let mut args = vec![
             "--brokers",
             &brokers,
@@ -46,14 +46,14 @@ impl Topic {
             "--json",
         ];
         args.extend_from_slice(extra);
-        let out = testkit::run("producer", &args);
+        let out = e2e::run("producer", &args);
         assert_eq!(out.code, Some(0), "producer failed: {}", out.stderr);
         out.json()
     }
 
     fn verify(&self) -> (Option<i32>, Value) {
-        let brokers = testkit::brokers();
-        let out = testkit::run(
+        let brokers = e2e::brokers();
+        let out = e2e::run(
             "verifier",
             &[
                 "--brokers",
@@ -71,11 +71,9 @@ impl Topic {
     }
 
     async fn client(&self) -> Arc<Client> {
-        let args = KafkaArgs {
-            brokers: testkit::brokers(),
-            topic: self.name.clone(),
-        };
-        kafka::connect(&args, "pipeline-test").await.unwrap()
+        client::connect(&e2e::broker_list(), "pipeline-test")
+            .await
+            .unwrap()
     }
 
     async fn partition(&self, topic: &str, partition: i32) -> PartitionClient {
@@ -97,6 +95,10 @@ fn record(value: &[u8], headers: BTreeMap<String, Vec<u8>>) -> Record {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 async fn ten_thousand_events_arrive_and_counts_match_the_producer() {
     let topic = Topic::new("e2e-10k");
     let produced = topic.produce(&["--count", "10000", "--partitions", "3"]);
@@ -124,7 +126,7 @@ async fn ten_thousand_events_arrive_and_counts_match_the_producer() {
         5,
         "one sample per type"
     );
-    if testkit::broker_kind() == "tansu" {
+    if e2e::broker_kind() == "tansu" {
         assert_eq!(report["per_partition"].as_object().unwrap().len(), 3);
     }
 }
@@ -132,16 +134,16 @@ async fn ten_thousand_events_arrive_and_counts_match_the_producer() {
 /// Reads a whole topic back, events in seq order, timestamps dropped.
 async fn events_by_seq(topic: &Topic) -> Vec<(u64, String, String, String)> {
     let client = topic.client().await;
-    let count = kafka::partition_count(&client, &topic.name)
+    let count = admin::partition_count(&client, &topic.name)
         .await
         .unwrap()
         .unwrap();
     let mut events = Vec::new();
-    for partition in kafka::partition_clients(&client, &topic.name, count)
+    for partition in client::partition_clients(&client, &topic.name, count)
         .await
         .unwrap()
     {
-        kafka::scan_partition(&partition, |batch| {
+        scan_partition(&partition, |batch| {
             for r in batch {
                 let seq = AuditTag::from_headers(&r.record.headers).unwrap().seq;
                 let event = Event::from_json(r.record.value.as_deref().unwrap()).unwrap();
@@ -162,6 +164,10 @@ async fn events_by_seq(topic: &Topic) -> Vec<(u64, String, String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 async fn the_same_seed_gives_the_same_events() {
     let (a, b, c) = (
         Topic::new("seed-a"),
@@ -182,6 +188,10 @@ async fn the_same_seed_gives_the_same_events() {
 /// sqlite engine panics on DeleteRecords, the mock cluster lacks the API), so the loss is made
 /// the other way: a manifest claiming more acked events than were written.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 async fn a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq() {
     let topic = Topic::new("overclaim");
     let produced = topic.produce(&["--count", "100"]);
@@ -191,7 +201,7 @@ async fn a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq() {
     let mut manifest: RunManifest = {
         let runs = topic.partition(&topic.runs, 0).await;
         let mut found = None;
-        kafka::scan_partition(&runs, |batch| {
+        scan_partition(&runs, |batch| {
             found = batch
                 .last()
                 .map(|r| serde_json::from_slice(r.record.value.as_deref().unwrap()).unwrap());
@@ -222,6 +232,10 @@ async fn a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 async fn garbage_records_are_counted_and_located_without_crashing() {
     let topic = Topic::new("garbage");
     topic.produce(&["--count", "50", "--partitions", "1"]);
@@ -265,6 +279,10 @@ async fn garbage_records_are_counted_and_located_without_crashing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 async fn records_from_a_plain_client_count_as_unaudited() {
     let topic = Topic::new("plain");
     topic.produce(&["--count", "20", "--partitions", "2"]);
@@ -278,10 +296,10 @@ for i in range(40):
     p.produce(sys.argv[2], key=event["user_id"], value=json.dumps(event))
 assert p.flush(30) == 0
 "#;
-    let brokers = testkit::brokers();
-    let python = testkit::python();
-    let out = testkit::wait(
-        testkit::spawn(&python, &["-c", script, &brokers, &topic.name]),
+    let brokers = e2e::brokers();
+    let python = e2e::python();
+    let out = e2e::wait(
+        e2e::spawn(&python, &["-c", script, &brokers, &topic.name]),
         Duration::from_secs(60),
     );
     assert_eq!(out.code, Some(0), "python producer: {}", out.stderr);
@@ -295,11 +313,15 @@ assert p.flush(30) == 0
 }
 
 #[test]
+#[cfg_attr(
+    not(e2e_broker),
+    ignore = "needs a broker: run `just test`, which starts them"
+)]
 fn an_unreachable_broker_is_one_line_and_exit_2_in_bounded_time() {
     for (binary, extra) in [("producer", vec!["--count", "1"]), ("verifier", vec![])] {
         let mut args = vec!["--brokers", "127.0.0.1:1"];
         args.extend(extra);
-        let out = testkit::run(binary, &args);
+        let out = e2e::run(binary, &args);
         assert_eq!(out.code, Some(2), "{binary}: {}", out.stderr);
         let errors: Vec<&str> = out
             .stderr

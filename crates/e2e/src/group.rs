@@ -1,8 +1,6 @@
-//! What the consumer's end-to-end tests share: the real producer and consumer binaries against
+//! What the consumer-group end-to-end tests share: the real producer and consumer binaries against
 //! the broker under test (`KAFKA_TEST_BROKERS`), peers from other client libraries, and the
 //! bookkeeping that proves every event was processed.
-
-#![allow(dead_code)] // each test file uses its own part of this module
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -11,7 +9,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use events::testkit;
 use serde_json::Value;
 
 /// Member settings that make rebalances quick enough for tests (flag, value).
@@ -26,7 +23,7 @@ fn producer_args(topic: &str, count: u32, rate: u32) -> Vec<String> {
     let runs = format!("{topic}.runs");
     [
         "--brokers",
-        &testkit::brokers(),
+        &crate::brokers(),
         "--topic",
         topic,
         "--runs-topic",
@@ -50,12 +47,12 @@ pub fn produce(topic: &str, count: u32) -> Value {
 pub fn spawn_producer(topic: &str, count: u32, rate: u32) -> Child {
     let args = producer_args(topic, count, rate);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    testkit::spawn(testkit::binary("producer"), &args)
+    crate::spawn(crate::binary("producer"), &args)
 }
 
 /// Waits for a producer started by [`spawn_producer`]; it must succeed.
 pub fn finish_producer(producer: Child) -> Value {
-    let out = testkit::wait(producer, Duration::from_secs(120));
+    let out = crate::wait(producer, Duration::from_secs(120));
     assert_eq!(out.code, Some(0), "producer: {}", out.stderr);
     out.json()
 }
@@ -67,7 +64,7 @@ pub fn start_member(topic: &str, group: &str) -> Child {
 
 /// Like [`start_member`], with `settings` (flag, value) replacing the test defaults they name.
 pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) -> Child {
-    let brokers = testkit::brokers();
+    let brokers = crate::brokers();
     let mut args = vec![
         "--brokers",
         &brokers,
@@ -84,7 +81,7 @@ pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) ->
             .map_or(default, |(_, v)| *v);
         args.extend([flag, value]);
     }
-    testkit::spawn(testkit::binary("consumer"), &args)
+    crate::spawn(crate::binary("consumer"), &args)
 }
 
 /// Stops members together (SIGTERM to all, then their summaries), so that each reports the
@@ -92,7 +89,7 @@ pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) ->
 pub fn stop_all(members: Vec<Child>) -> Vec<Value> {
     let signalled = Instant::now();
     for member in &members {
-        testkit::terminate(member);
+        crate::terminate(member);
     }
     members
         .into_iter()
@@ -103,12 +100,12 @@ pub fn stop_all(members: Vec<Child>) -> Vec<Value> {
 /// Stops a member with SIGTERM and returns its JSON summary; it must exit 0 within 2 s.
 pub fn stop(member: Child) -> Value {
     let signalled = Instant::now();
-    testkit::terminate(&member);
+    crate::terminate(&member);
     finished_summary(member, signalled)
 }
 
 fn finished_summary(member: Child, signalled: Instant) -> Value {
-    let out = testkit::wait(member, Duration::from_secs(10));
+    let out = crate::wait(member, Duration::from_secs(10));
     assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
     let took = signalled.elapsed();
     assert!(took < Duration::from_secs(2), "took {took:?} to stop");
@@ -123,28 +120,28 @@ pub fn kill(mut member: Child) {
 
 fn peer_script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/peers")
+        .join("peers")
         .join(name)
 }
 
-/// Runs one of the Python scripts of `tests/peers` to completion and parses its JSON output.
+/// Runs one of the Python scripts of `peers/` to completion and parses its JSON output.
 pub fn run_peer(name: &str, args: &[&str]) -> Value {
-    testkit::wait(spawn_peer(name, args), Duration::from_secs(120)).json()
+    crate::wait(spawn_peer(name, args), Duration::from_secs(120)).json()
 }
 
-/// Starts one of the Python scripts of `tests/peers` in the background.
+/// Starts one of the Python scripts of `peers/` in the background.
 pub fn spawn_peer(name: &str, args: &[&str]) -> Child {
     let script = peer_script(name);
     let mut all = vec![script.to_str().expect("utf-8 path")];
     all.extend(args);
-    testkit::spawn(testkit::python(), &all)
+    crate::spawn(crate::python(), &all)
 }
 
 /// The group's committed offsets now (partition → offset), as a librdkafka client reads them.
 pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
     let offsets = run_peer(
         "wait_committed.py",
-        &[&testkit::brokers(), topic, group, "0", "0"],
+        &[&crate::brokers(), topic, group, "0", "0"],
     );
     offsets
         .as_object()
@@ -158,14 +155,14 @@ pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
 /// processed), for at most `limit`, as a librdkafka client reads them.
 pub fn wait_until_committed(topic: &str, group: &str, total: i64, limit: Duration) {
     let args = [
-        testkit::brokers(),
+        crate::brokers(),
         topic.to_string(),
         group.to_string(),
         total.to_string(),
         limit.as_secs().to_string(),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = testkit::wait(
+    let out = crate::wait(
         spawn_peer("wait_committed.py", &args),
         limit + Duration::from_secs(60),
     );
@@ -189,7 +186,7 @@ pub struct Placed {
 
 /// Every audited record of `topic`, by partition in offset order, read by librdkafka.
 pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<Placed>> {
-    let records = run_peer("topic_records.py", &[&testkit::brokers(), topic]);
+    let records = run_peer("topic_records.py", &[&crate::brokers(), topic]);
     records
         .as_object()
         .expect("an object")

@@ -1,0 +1,38 @@
+//! `consumer`: a member of a Kafka consumer group that shows live statistics of the events.
+//!
+//! Replicas started with the same group id share the topic's partitions ([`kafka::group`] speaks
+//! the group protocol). The member's loop ([`member`]) fetches its partitions ([`fetcher`]),
+//! counts every record ([`tally`], [`latency`]), prints statistics blocks and a final summary
+//! ([`report`]), and commits processed offsets every `--commit-interval`, before partitions
+//! are given up in a rebalance, and on shutdown (Ctrl+C/SIGTERM), after which it leaves the
+//! group.
+
+pub mod args;
+pub mod fetcher;
+pub mod latency;
+pub mod member;
+pub mod report;
+pub mod tally;
+
+use service::{Outcome, Shutdown};
+
+pub use args::Args;
+pub use report::Summary;
+
+/// Why the consumer stopped before its end: each is something the user must fix (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The cluster could not be reached or refused a request.
+    #[error(transparent)]
+    Kafka(#[from] kafka::Error),
+    /// The group coordinator refused us for good (authorization, invalid settings).
+    #[error("consumer group: {0}")]
+    Group(#[from] kafka::group::GroupError),
+}
+
+/// Connects, joins the group and consumes until `shutdown`; then commits, leaves the group and
+/// prints the final summary.
+pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
+    let client = kafka::client::connect(&args.kafka.broker_list(), &args.client_id).await?;
+    member::Member::new(args, client, shutdown).run().await
+}

@@ -1,0 +1,466 @@
+//! The member's loop, as a state machine: joining a generation, consuming its partitions until a
+//! rebalance or a stop, and stopping (last commit, leaving the group, final summary).
+//!
+//! ```text
+//! Joining ──joined──▶ Consuming ──rebalance (commit first when the generation allows)──▶ Joining
+//!    │                    │
+//!    └──── stop ──────────┴──▶ Stopping: commit, LeaveGroup, summary
+//! ```
+//! Every request made while consuming gives way to a stop request, so that a slow broker never
+//! holds a stop up. A fatal group error (authorization, invalid settings) ends the run with it.
+
+use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+
+use kafka::{
+    admin,
+    group::{Generation, GroupConfig, Membership},
+};
+use rskafka::client::{
+    partition::{OffsetAt, PartitionClient},
+    Client,
+};
+use service::{Outcome, Shutdown};
+use tokio::time::{interval, Instant, MissedTickBehavior};
+
+use crate::{
+    args::{Args, OffsetReset},
+    fetcher::{Fetched, Fetchers},
+    report::{self, Summary},
+    tally::Tally,
+    Error,
+};
+
+/// How long the last commit, then leaving the group, may each take on shutdown: together they
+/// keep the exit within 2 s of the signal even when the coordinator is slow.
+const SHUTDOWN_STEP: Duration = Duration::from_millis(700);
+
+/// How often a member checks whether its topic appeared or gained partitions.
+const TOPIC_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long a topic check may take before it is skipped (it must not hold up heartbeats).
+const TOPIC_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a member waits before rejoining after its partitions could not be set up.
+const SETUP_RETRY: Duration = Duration::from_secs(1);
+
+/// Where the member is in its life.
+enum State {
+    /// Joining a generation (after start, or a rebalance).
+    Joining,
+    /// Consuming the partitions of a generation.
+    Consuming(Generation),
+    /// Stop requested: the fetches still in flight, if any, come back while we leave.
+    Stopping(Option<Fetchers>),
+}
+
+/// What the member does after one event of a generation.
+enum Step {
+    /// Keep consuming.
+    Continue,
+    /// The generation is over for us: rejoin.
+    Rebalance,
+    /// A stop was requested.
+    Stop,
+}
+
+/// The topic's partition count as the member last read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TopicSize {
+    /// Not read yet (the read failed).
+    Unknown,
+    /// The topic does not exist.
+    Missing,
+    /// The topic has this many partitions.
+    Partitions(usize),
+}
+
+/// The consumer: its group membership, partition clients and what it processed.
+pub struct Member {
+    args: Args,
+    client: Arc<Client>,
+    membership: Membership,
+    partitions: BTreeMap<i32, Arc<PartitionClient>>,
+    tally: Tally,
+    committed: BTreeMap<i32, i64>,
+    owned: Vec<i32>,
+    topic_size: TopicSize,
+    shutdown: Shutdown,
+}
+
+impl Member {
+    /// A member that has not joined yet, reading through `client`.
+    pub fn new(args: Args, client: Arc<Client>, shutdown: Shutdown) -> Member {
+        let config = GroupConfig {
+            group_id: args.group_id.clone(),
+            client_id: args.client_id.clone(),
+            topic: args.kafka.topic.clone(),
+            brokers: args.kafka.broker_list(),
+            session_timeout: args.session_timeout,
+            rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
+        };
+        Member {
+            membership: Membership::new(config),
+            client,
+            args,
+            partitions: BTreeMap::new(),
+            tally: Tally::default(),
+            committed: BTreeMap::new(),
+            owned: Vec::new(),
+            topic_size: TopicSize::Unknown,
+            shutdown,
+        }
+    }
+
+    /// Runs the member until a stop request, then leaves the group and prints the summary.
+    pub async fn run(mut self) -> Result<Outcome, Error> {
+        let started = Instant::now();
+        let mut state = State::Joining;
+        loop {
+            state = match state {
+                State::Joining => self.join().await?,
+                State::Consuming(generation) => self.consume(generation).await?,
+                State::Stopping(in_flight) => {
+                    return self.finish(started.elapsed(), in_flight).await
+                }
+            };
+        }
+    }
+
+    /// Joins a generation. The topic's size is read first, so that a topic created or grown
+    /// while the group formed is noticed at the first check (at worst one extra rebalance).
+    async fn join(&mut self) -> Result<State, Error> {
+        let Some(size) = unless_stopped(
+            self.shutdown.clone(),
+            read_topic_size(&self.client, &self.args.kafka.topic),
+        )
+        .await
+        else {
+            return Ok(State::Stopping(None));
+        };
+        self.topic_size = size;
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            _ = shutdown.requested() => Ok(State::Stopping(None)),
+            joined = self.membership.join() => Ok(State::Consuming(joined?)),
+        }
+    }
+
+    /// Consumes the partitions of one generation until a rebalance or a stop.
+    async fn consume(&mut self, generation: Generation) -> Result<State, Error> {
+        self.owned = generation.partitions.clone();
+        let Some(starts) = unless_stopped(self.shutdown.clone(), self.starting_offsets()).await
+        else {
+            return Ok(State::Stopping(None));
+        };
+        let Some(starts) = starts? else {
+            self.owned.clear();
+            // Rejoin, but not at once: what failed may take a moment to recover.
+            return Ok(
+                match unless_stopped(self.shutdown.clone(), tokio::time::sleep(SETUP_RETRY)).await {
+                    None => State::Stopping(None),
+                    Some(()) => State::Joining,
+                },
+            );
+        };
+        let mut fetchers = Fetchers::start(starts, self.reset(), self.args.fetch_max_wait);
+        let mut heartbeat = ticker(self.args.heartbeat_interval);
+        let mut commit = ticker(self.args.commit_interval);
+        let mut stats = ticker(self.args.stats_interval);
+        let mut topic_check = ticker(TOPIC_CHECK_INTERVAL);
+        let mut consumed_at_last_block = self.consumed();
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let step = tokio::select! {
+                biased;
+                _ = shutdown.requested() => Step::Stop,
+                _ = heartbeat.tick() => self.heartbeat().await?,
+                _ = commit.tick() => self.periodic_commit().await,
+                _ = topic_check.tick() => self.check_topic().await,
+                _ = stats.tick() => {
+                    self.print_live_block(self.consumed() - consumed_at_last_block);
+                    consumed_at_last_block = self.consumed();
+                    Step::Continue
+                }
+                Some(fetched) = fetchers.batches.recv() => {
+                    self.count(fetched);
+                    Step::Continue
+                }
+            };
+            match step {
+                Step::Continue => {}
+                Step::Stop => return Ok(State::Stopping(Some(fetchers))),
+                Step::Rebalance => {
+                    // The fetches still in flight are dropped; their answers go unread, and
+                    // the partitions are no longer ours until the next generation says so.
+                    fetchers.stop();
+                    self.owned.clear();
+                    return Ok(State::Joining);
+                }
+            }
+        }
+    }
+
+    /// Heartbeats. When the generation is over for us, commits first if it still takes our
+    /// commits (so that the next owner does not reprocess), then rejoins; a fatal error ends
+    /// the run.
+    async fn heartbeat(&mut self) -> Result<Step, Error> {
+        let Some(beat) = unless_stopped(self.shutdown.clone(), self.membership.heartbeat()).await
+        else {
+            return Ok(Step::Stop);
+        };
+        let Err(error) = beat else {
+            return Ok(Step::Continue);
+        };
+        if error.is_fatal() {
+            return Err(error.into());
+        }
+        tracing::info!(%error, "rebalance: giving partitions up");
+        if error.allows_hand_over()
+            && unless_stopped(self.shutdown.clone(), self.commit())
+                .await
+                .is_none()
+        {
+            return Ok(Step::Stop);
+        }
+        Ok(Step::Rebalance)
+    }
+
+    async fn periodic_commit(&mut self) -> Step {
+        match unless_stopped(self.shutdown.clone(), self.commit()).await {
+            None => Step::Stop,
+            Some(false) => Step::Rebalance,
+            Some(true) => Step::Continue,
+        }
+    }
+
+    /// Rejoins when the topic appeared or changed its partition count, so that the group
+    /// assigns the new partitions, as Kafka's consumers do on a metadata change.
+    async fn check_topic(&mut self) -> Step {
+        let check = tokio::time::timeout(
+            TOPIC_CHECK_TIMEOUT,
+            read_topic_size(&self.client, &self.args.kafka.topic),
+        );
+        let Some(now) = unless_stopped(self.shutdown.clone(), check).await else {
+            return Step::Stop;
+        };
+        let now = now.unwrap_or(TopicSize::Unknown);
+        match (now, self.topic_size) {
+            (TopicSize::Unknown, _) => {
+                tracing::debug!("topic check failed or timed out; trying again later");
+                Step::Continue
+            }
+            (now, before) if before != TopicSize::Unknown && now != before => {
+                tracing::info!(topic = %self.args.kafka.topic, partitions = ?now, "the topic changed: rejoining to get it assigned");
+                match unless_stopped(self.shutdown.clone(), self.commit()).await {
+                    None => Step::Stop,
+                    Some(_) => Step::Rebalance,
+                }
+            }
+            (now, _) => {
+                self.topic_size = now;
+                Step::Continue
+            }
+        }
+    }
+
+    fn count(&mut self, fetched: Fetched) {
+        self.tally
+            .high_watermarks
+            .insert(fetched.partition, fetched.high_watermark);
+        for record in &fetched.records {
+            self.tally.process(fetched.partition, record);
+        }
+    }
+
+    fn print_live_block(&self, consumed_since: u64) {
+        let block = report::block(
+            "Live statistics",
+            &self.tally,
+            &self.owned,
+            consumed_since,
+            self.args.stats_interval,
+        );
+        self.print(&block);
+    }
+
+    /// Where each owned partition starts: the committed offset, or the reset policy. `None`
+    /// when the group moved on meanwhile, or a partition cannot be read (rejoin).
+    async fn starting_offsets(
+        &mut self,
+    ) -> Result<Option<BTreeMap<i32, (Arc<PartitionClient>, i64)>>, Error> {
+        let committed = match self.membership.committed_offsets(&self.owned).await {
+            Ok(committed) => committed,
+            Err(error) if error.is_fatal() => return Err(error.into()),
+            Err(error) => {
+                tracing::info!(%error, "fetching committed offsets failed: rejoining");
+                return Ok(None);
+            }
+        };
+        let mut starts = BTreeMap::new();
+        for (partition, offset) in committed {
+            match self.starting_offset(partition, offset).await {
+                Ok(start) => {
+                    self.tally.positions.insert(partition, start.1);
+                    starts.insert(partition, start);
+                }
+                Err(error) => {
+                    tracing::warn!(partition, error = %service::exit::one_line(&error), "cannot read the partition: rejoining");
+                    return Ok(None);
+                }
+            }
+        }
+        tracing::info!(partitions = ?self.owned, offsets = ?starts.iter().map(|(p, (_, o))| (*p, *o)).collect::<BTreeMap<_, _>>(), "consuming");
+        Ok(Some(starts))
+    }
+
+    /// Where `partition` starts, given its committed offset, with its client. A partition we
+    /// kept across the rebalance resumes where we are, even if our last commit did not make
+    /// it: going back would count twice, and a reset could skip.
+    async fn starting_offset(
+        &mut self,
+        partition: i32,
+        committed: Option<i64>,
+    ) -> Result<(Arc<PartitionClient>, i64), kafka::Error> {
+        let client = self.partition_client(partition).await?;
+        let ours = self.tally.positions.get(&partition).copied();
+        let offset = match (committed, ours) {
+            (Some(committed), Some(position)) => committed.max(position),
+            (Some(committed), None) => committed,
+            (None, Some(position)) => position,
+            (None, None) => client
+                .get_offset(self.reset())
+                .await
+                .map_err(kafka::Error::client(format!(
+                    "offset of partition {partition}"
+                )))?,
+        };
+        Ok((client, offset))
+    }
+
+    async fn partition_client(
+        &mut self,
+        partition: i32,
+    ) -> Result<Arc<PartitionClient>, kafka::Error> {
+        if let Some(client) = self.partitions.get(&partition) {
+            return Ok(Arc::clone(client));
+        }
+        let client =
+            kafka::client::partition_client(&self.client, &self.args.kafka.topic, partition)
+                .await?;
+        self.partitions.insert(partition, Arc::clone(&client));
+        Ok(client)
+    }
+
+    fn reset(&self) -> OffsetAt {
+        match self.args.auto_offset_reset {
+            OffsetReset::Earliest => OffsetAt::Earliest,
+            OffsetReset::Latest => OffsetAt::Latest,
+        }
+    }
+
+    fn consumed(&self) -> u64 {
+        self.tally.ingest.total()
+    }
+
+    /// Commits the processed offsets of owned partitions; false when the group moved on.
+    async fn commit(&mut self) -> bool {
+        let offsets = self.tally.positions_of(&self.owned);
+        let changed: BTreeMap<i32, i64> = offsets
+            .into_iter()
+            .filter(|(p, o)| self.committed.get(p) != Some(o))
+            .collect();
+        match self.membership.commit(&changed).await {
+            Ok(()) => {
+                self.committed.extend(changed);
+                true
+            }
+            Err(error) => {
+                tracing::info!(%error, "commit refused: rejoining");
+                false
+            }
+        }
+    }
+
+    /// Prints a block on stdout, or on stderr when stdout is reserved for `--json`.
+    fn print(&self, text: &str) {
+        if self.args.json {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+
+    /// Last commit, leave the group, final summary. Fetches still in flight are let finish
+    /// meanwhile rather than cut by the exit: some brokers stop serving everyone when a client
+    /// disconnects in the middle of a fetch (docs/brokers.md).
+    async fn finish(
+        mut self,
+        elapsed: Duration,
+        in_flight: Option<Fetchers>,
+    ) -> Result<Outcome, Error> {
+        let drained = async {
+            if let Some(fetchers) = in_flight {
+                fetchers.drain(SHUTDOWN_STEP).await;
+            }
+        };
+        let leave = async {
+            if tokio::time::timeout(SHUTDOWN_STEP, self.commit())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "last commit timed out: the next member reprocesses from the previous one"
+                );
+            }
+            self.membership.leave(SHUTDOWN_STEP).await;
+        };
+        tokio::join!(drained, leave);
+        let block = report::block(
+            "Final summary",
+            &self.tally,
+            &self.owned,
+            self.consumed(),
+            elapsed,
+        );
+        self.print(&block);
+        if self.args.json {
+            let summary = Summary::new(
+                self.membership.member_id(),
+                self.membership.group_id(),
+                &self.owned,
+                &self.tally,
+                &self.committed,
+            );
+            println!(
+                "{}",
+                serde_json::to_string(&summary).expect("summaries serialise")
+            );
+        }
+        Ok(Outcome::Success)
+    }
+}
+
+/// Runs `work` unless a stop is requested first (`None` then).
+async fn unless_stopped<T>(mut shutdown: Shutdown, work: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        biased;
+        _ = shutdown.requested() => None,
+        out = work => Some(out),
+    }
+}
+
+/// The partition count of `topic`, or why it is not known.
+async fn read_topic_size(client: &Client, topic: &str) -> TopicSize {
+    match admin::partition_count(client, topic).await {
+        Ok(Some(count)) => TopicSize::Partitions(count),
+        Ok(None) => TopicSize::Missing,
+        Err(_) => TopicSize::Unknown,
+    }
+}
+
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut ticker = interval(period);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticker.reset(); // the first tick after one period, not at once
+    ticker
+}

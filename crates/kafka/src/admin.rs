@@ -1,0 +1,124 @@
+//! Topic administration: partition counts, and creating a topic that is missing.
+
+use std::time::Duration;
+
+use kafka_protocol::{
+    error::{ParseResponseErrorCode, ResponseError},
+    messages::{
+        create_topics_request::CreatableTopic, metadata_request::MetadataRequestTopic,
+        CreateTopicsRequest, MetadataRequest, TopicName,
+    },
+    protocol::StrBytes,
+};
+use rskafka::client::Client;
+
+use crate::{backoff::Backoff, connection::Connection, Error, Result};
+
+/// How long a created topic may take to show in the metadata.
+const CREATED_TOPIC_VISIBLE_WITHIN: Duration = Duration::from_secs(5);
+
+/// The number of partitions of `topic`, or `None` when it does not exist.
+pub async fn partition_count(client: &Client, topic: &str) -> Result<Option<usize>> {
+    let topics = client
+        .list_topics()
+        .await
+        .map_err(Error::client("listing topics"))?;
+    Ok(topics
+        .into_iter()
+        .find(|t| t.name == topic)
+        .map(|t| t.partitions.len()))
+}
+
+/// Makes sure `topic` exists, creating it with `partitions` partitions when missing, and returns
+/// its partition count. `brokers` are the bootstrap brokers, where CreateTopics is sent.
+///
+/// Creation goes through our own CreateTopics request to a bootstrap broker rather than
+/// rskafka's controller client: some Kafka-compatible brokers name a controller their metadata
+/// does not list, which rskafka cannot reach, while every KRaft-era broker accepts CreateTopics
+/// and forwards it to its controller. A broker without CreateTopics gets the topic auto-created
+/// with its default partition count, and a warning says so.
+pub async fn ensure_topic(
+    client: &Client,
+    brokers: &[String],
+    topic: &str,
+    partitions: usize,
+) -> Result<usize> {
+    if let Some(count) = partition_count(client, topic).await? {
+        return Ok(count);
+    }
+    let broker = brokers.first().ok_or(Error::NoBrokers)?;
+    create_topic(broker, topic, partitions).await?;
+    // Metadata can lag behind creation for a moment.
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
+    let deadline = tokio::time::Instant::now() + CREATED_TOPIC_VISIBLE_WITHIN;
+    while tokio::time::Instant::now() < deadline {
+        if let Some(count) = partition_count(client, topic).await? {
+            tracing::info!(topic, partitions = count, "created topic");
+            return Ok(count);
+        }
+        backoff.wait().await;
+    }
+    Err(Error::UnknownTopic {
+        topic: topic.to_string(),
+        hint: " in the metadata, although it was created",
+    })
+}
+
+async fn create_topic(broker: &str, topic: &str, partitions: usize) -> Result<()> {
+    let mut connection = Connection::connect(broker, "topic-admin").await?;
+    if !connection.supports::<CreateTopicsRequest>() {
+        return auto_create_topic(&mut connection, topic, partitions).await;
+    }
+    let version = connection.version::<CreateTopicsRequest>(5)?;
+    // Replication -1 (the broker's default, KIP-464) exists from v4; older brokers need a number.
+    let replication = if version >= 4 { -1 } else { 1 };
+    let request = CreateTopicsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_num_partitions(i32::try_from(partitions).unwrap_or(i32::MAX))
+            .with_replication_factor(replication)]);
+    let response = connection.send(&request, version).await?;
+    let Some(result) = response.topics.first() else {
+        return Err(Error::Protocol {
+            broker: broker.to_string(),
+            reason: "CreateTopics answer names no topic".into(),
+        });
+    };
+    match result.error_code.err() {
+        None | Some(ResponseError::TopicAlreadyExists) => Ok(()),
+        Some(code) => Err(Error::Broker {
+            request: "CreateTopics",
+            code,
+            message: Some(format!(
+                "{}create topic {topic} with {partitions} partitions by hand",
+                result
+                    .error_message
+                    .as_ref()
+                    .map(|m| format!("{m}; "))
+                    .unwrap_or_default()
+            )),
+        }),
+    }
+}
+
+/// Asks for the topic's metadata with auto-creation on: the broker creates it with its defaults.
+async fn auto_create_topic(
+    connection: &mut Connection,
+    topic: &str,
+    partitions: usize,
+) -> Result<()> {
+    tracing::warn!(
+        topic,
+        broker = connection.address(),
+        "the broker cannot create topics on request: relying on its auto-creation, with its own \
+         partition count instead of {partitions}"
+    );
+    let request = MetadataRequest::default()
+        .with_allow_auto_topic_creation(true)
+        .with_topics(Some(vec![MetadataRequestTopic::default().with_name(Some(
+            TopicName(StrBytes::from_string(topic.to_string())),
+        ))]));
+    connection.send(&request, 9).await?;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The group coordinator as a member sees it: the [`Coordinator`] trait, the seam between the
+//! membership state machine and the network, and [`CoordinatorLink`], its implementation over a
+//! connection to whichever broker coordinates the group now.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use bytes::Bytes;
+
+use super::{
+    error::{GroupError, GroupRequest},
+    requests::{self, JoinAnswer, JoinParams, Joined, REQUEST_TIMEOUT},
+};
+use crate::connection::Connection;
+
+/// The group requests a member makes, each to the group's current coordinator. Implemented by
+/// [`CoordinatorLink`]; unit tests of the membership script their own.
+// Members run on one task: the futures need no `Send` bound.
+#[allow(async_fn_in_trait)]
+pub trait Coordinator {
+    /// JoinGroup.
+    async fn join_group(&mut self, params: &JoinParams<'_>) -> Result<JoinAnswer, GroupError>;
+    /// SyncGroup, with the assignments when leader; returns our assignment payload.
+    async fn sync_group(
+        &mut self,
+        joined: &Joined,
+        assignments: Vec<(String, Bytes)>,
+    ) -> Result<Bytes, GroupError>;
+    /// Heartbeat in `generation_id`.
+    async fn heartbeat(&mut self, generation_id: i32, member_id: &str) -> Result<(), GroupError>;
+    /// OffsetFetch: the committed offsets of `partitions` of `topic`.
+    async fn fetch_offsets(
+        &mut self,
+        topic: &str,
+        partitions: &[i32],
+    ) -> Result<BTreeMap<i32, Option<i64>>, GroupError>;
+    /// OffsetCommit of `offsets` (partition → next offset) in `generation_id`.
+    async fn commit_offsets(
+        &mut self,
+        generation_id: i32,
+        member_id: &str,
+        topic: &str,
+        offsets: &BTreeMap<i32, i64>,
+    ) -> Result<(), GroupError>;
+    /// LeaveGroup, bounded by `timeout`.
+    async fn leave_group(&mut self, member_id: &str, timeout: Duration) -> Result<(), GroupError>;
+    /// The partition count of `topic` (0: it does not exist), for the leader's assignment.
+    async fn partition_count(&mut self, topic: &str) -> Result<i32, GroupError>;
+    /// Forgets the coordinator: the next request finds it again.
+    fn rediscover(&mut self);
+}
+
+/// Where the coordinator is found and how we introduce ourselves.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// The group.
+    pub group_id: String,
+    /// Our client id.
+    pub client_id: String,
+    /// Bootstrap brokers, asked in turn which broker coordinates the group.
+    pub brokers: Vec<String>,
+}
+
+/// A [`Coordinator`] over one connection to the coordinator, found through the bootstrap
+/// brokers and opened when missing.
+#[derive(Debug)]
+pub struct CoordinatorLink {
+    config: LinkConfig,
+    connection: Option<Connection>,
+}
+
+impl CoordinatorLink {
+    /// A link that connects on its first request.
+    pub fn new(config: LinkConfig) -> CoordinatorLink {
+        CoordinatorLink {
+            config,
+            connection: None,
+        }
+    }
+
+    /// The coordinator connection, found and opened when missing.
+    async fn connection(&mut self, request: GroupRequest) -> Result<&mut Connection, GroupError> {
+        if let Some(connection) = self.connection.as_mut().filter(|c| !c.is_usable()) {
+            // A request on it was cut short (a stop, a timeout): read its answer rather than
+            // close the connection under the broker; a new one if that fails.
+            let settled =
+                tokio::time::timeout(REQUEST_TIMEOUT, connection.discard_pending_answer()).await;
+            if !matches!(settled, Ok(Ok(()))) {
+                self.connection = None;
+            }
+        }
+        if self.connection.is_none() {
+            let address = self.find_coordinator().await?;
+            let connection = Connection::connect(&address, &self.config.client_id)
+                .await
+                .map_err(|e| GroupError::new(request, e))?;
+            self.connection = Some(connection);
+        }
+        Ok(self.connection.as_mut().expect("just set"))
+    }
+
+    async fn find_coordinator(&self) -> Result<String, GroupError> {
+        let mut last_error =
+            GroupError::new(GroupRequest::FindCoordinator, crate::Error::NoBrokers);
+        for broker in &self.config.brokers {
+            let attempt = async {
+                let mut connection = Connection::connect(broker, &self.config.client_id)
+                    .await
+                    .map_err(|e| GroupError::new(GroupRequest::FindCoordinator, e))?;
+                requests::find_coordinator(&mut connection, &self.config.group_id).await
+            };
+            match attempt.await {
+                Ok(address) => return Ok(address),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+}
+
+impl Coordinator for CoordinatorLink {
+    async fn join_group(&mut self, params: &JoinParams<'_>) -> Result<JoinAnswer, GroupError> {
+        let connection = self.connection(GroupRequest::JoinGroup).await?;
+        requests::join_group(connection, params).await
+    }
+
+    async fn sync_group(
+        &mut self,
+        joined: &Joined,
+        assignments: Vec<(String, Bytes)>,
+    ) -> Result<Bytes, GroupError> {
+        let group_id = self.config.group_id.clone();
+        let connection = self.connection(GroupRequest::SyncGroup).await?;
+        requests::sync_group(connection, &group_id, joined, assignments).await
+    }
+
+    async fn heartbeat(&mut self, generation_id: i32, member_id: &str) -> Result<(), GroupError> {
+        let group_id = self.config.group_id.clone();
+        let connection = self.connection(GroupRequest::Heartbeat).await?;
+        requests::heartbeat(connection, &group_id, generation_id, member_id).await
+    }
+
+    async fn fetch_offsets(
+        &mut self,
+        topic: &str,
+        partitions: &[i32],
+    ) -> Result<BTreeMap<i32, Option<i64>>, GroupError> {
+        let group_id = self.config.group_id.clone();
+        let connection = self.connection(GroupRequest::OffsetFetch).await?;
+        requests::fetch_offsets(connection, &group_id, topic, partitions).await
+    }
+
+    async fn commit_offsets(
+        &mut self,
+        generation_id: i32,
+        member_id: &str,
+        topic: &str,
+        offsets: &BTreeMap<i32, i64>,
+    ) -> Result<(), GroupError> {
+        let group_id = self.config.group_id.clone();
+        let connection = self.connection(GroupRequest::OffsetCommit).await?;
+        requests::commit_offsets(
+            connection,
+            &group_id,
+            generation_id,
+            member_id,
+            topic,
+            offsets,
+        )
+        .await
+    }
+
+    async fn leave_group(&mut self, member_id: &str, timeout: Duration) -> Result<(), GroupError> {
+        let group_id = self.config.group_id.clone();
+        let connection = self.connection(GroupRequest::LeaveGroup).await?;
+        requests::leave_group(connection, &group_id, member_id, timeout).await
+    }
+
+    async fn partition_count(&mut self, topic: &str) -> Result<i32, GroupError> {
+        let connection = self.connection(GroupRequest::Metadata).await?;
+        requests::partition_count(connection, topic).await
+    }
+
+    fn rediscover(&mut self) {
+        self.connection = None;
+    }
+}

@@ -1,0 +1,26 @@
+//! What rskafka lacks, as a small Kafka client library for the pipeline's services.
+//!
+//! rskafka produces, reads partitions and lists metadata; this crate adds the rest:
+//! - [`connection`]: a raw protocol connection (framing, version negotiation) on the
+//!   `kafka-protocol` crate's message types, for the requests rskafka does not make;
+//! - [`client`]: an rskafka client that gives up in bounded time, and partition clients;
+//! - [`admin`]: topic creation and partition counts;
+//! - [`scan`]: reading a partition from its earliest offset to its high watermark;
+//! - [`partitioner`]: Kafka's default key partitioner (murmur2), as Java and librdkafka hash;
+//! - [`backoff`]: the one retry policy every retry loop uses;
+//! - [`group`]: Kafka's classic consumer-group protocol (membership, coordinator requests,
+//!   subscription codec, assignors).
+//!
+//! Errors are typed per layer: [`Error`] for connections and requests, [`group::GroupError`]
+//! for group requests, with what a member does about each.
+
+pub mod admin;
+pub mod backoff;
+pub mod client;
+pub mod connection;
+mod error;
+pub mod group;
+pub mod partitioner;
+pub mod scan;
+
+pub use error::{Error, Result};

@@ -1,0 +1,31 @@
+//! The verifier's flags, each with its environment variable.
+
+use clap::Parser;
+use service::{KafkaArgs, EXIT_CODES};
+
+/// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
+///
+/// Every flag can also be set through the environment variable shown.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Args {
+    /// Bootstrap brokers and topic.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    /// Topic holding the producers' run manifests.
+    #[arg(long, env = "KAFKA_RUNS_TOPIC", default_value = "evenements.runs")]
+    pub runs_topic: String,
+
+    /// Sample events shown per event type.
+    #[arg(long, env = "VERIFIER_SAMPLES", default_value_t = 1)]
+    pub samples: usize,
+
+    /// Print the report as one JSON object on stdout (logs stay on stderr).
+    #[arg(long, env = "VERIFIER_JSON")]
+    pub json: bool,
+
+    /// Client id sent to the brokers.
+    #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "verifier")]
+    pub client_id: String,
+}
