@@ -67,6 +67,9 @@ pub enum OffsetReset {
 impl Args {
     /// Checks what clap cannot: the relations between flags. The message names the flags.
     pub fn validate(&self) -> Result<(), String> {
+        if self.group_id.trim().is_empty() {
+            return Err("--group-id must not be empty: Kafka refuses an empty group id".into());
+        }
         if self.heartbeat_interval >= self.session_timeout {
             return Err("--heartbeat-interval must be shorter than --session-timeout".into());
         }

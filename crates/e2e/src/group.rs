@@ -9,7 +9,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use consumer::Summary as MemberSummary;
+use producer::Summary as ProducerSummary;
+use serde::Deserialize;
 use serde_json::Value;
+
+use crate::{topic::as_strs, Topic};
 
 /// Member settings that make rebalances quick enough for tests (flag, value).
 const MEMBER_SETTINGS: [(&str, &str); 4] = [
@@ -19,42 +24,23 @@ const MEMBER_SETTINGS: [(&str, &str); 4] = [
     ("--heartbeat-interval", "1s"),
 ];
 
-fn producer_args(topic: &str, count: u32, rate: u32) -> Vec<String> {
-    let runs = format!("{topic}.runs");
-    [
-        "--brokers",
-        &crate::brokers(),
-        "--topic",
-        topic,
-        "--runs-topic",
-        &runs,
-        "--count",
-        &count.to_string(),
-        "--rate",
-        &rate.to_string(),
-        "--json",
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-/// Produces `count` events as fast as acks come; returns the producer's JSON summary.
-pub fn produce(topic: &str, count: u32) -> Value {
+/// Produces `count` events as fast as acks come; returns the producer's summary.
+pub fn produce(topic: &str, count: u32) -> ProducerSummary {
     finish_producer(spawn_producer(topic, count, 0))
 }
 
 /// Starts the producer in the background at `rate` events/s.
 pub fn spawn_producer(topic: &str, count: u32, rate: u32) -> Child {
-    let args = producer_args(topic, count, rate);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    crate::spawn(crate::binary("producer"), &args)
+    let (count, rate) = (count.to_string(), rate.to_string());
+    let args = Topic::named(topic).producer_args(&["--count", &count, "--rate", &rate]);
+    crate::spawn(crate::binary("producer"), &as_strs(&args))
 }
 
 /// Waits for a producer started by [`spawn_producer`]; it must succeed.
-pub fn finish_producer(producer: Child) -> Value {
+pub fn finish_producer(producer: Child) -> ProducerSummary {
     let out = crate::wait(producer, Duration::from_secs(120));
     assert_eq!(out.code, Some(0), "producer: {}", out.stderr);
-    out.json()
+    out.parse()
 }
 
 /// Starts one of our consumers in `group` with the test settings, printing its summary as JSON.
@@ -86,7 +72,7 @@ pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) ->
 
 /// Stops members together (SIGTERM to all, then their summaries), so that each reports the
 /// partitions of one same generation rather than a rebalance that the first to leave started.
-pub fn stop_all(members: Vec<Child>) -> Vec<Value> {
+pub fn stop_all(members: Vec<Child>) -> Vec<MemberSummary> {
     let signalled = Instant::now();
     for member in &members {
         crate::terminate(member);
@@ -97,19 +83,19 @@ pub fn stop_all(members: Vec<Child>) -> Vec<Value> {
         .collect()
 }
 
-/// Stops a member with SIGTERM and returns its JSON summary; it must exit 0 within 2 s.
-pub fn stop(member: Child) -> Value {
+/// Stops a member with SIGTERM and returns its summary; it must exit 0 within 2 s.
+pub fn stop(member: Child) -> MemberSummary {
     let signalled = Instant::now();
     crate::terminate(&member);
     finished_summary(member, signalled)
 }
 
-fn finished_summary(member: Child, signalled: Instant) -> Value {
+fn finished_summary(member: Child, signalled: Instant) -> MemberSummary {
     let out = crate::wait(member, Duration::from_secs(10));
     assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
     let took = signalled.elapsed();
     assert!(took < Duration::from_secs(2), "took {took:?} to stop");
-    out.json()
+    out.parse()
 }
 
 /// Kills a member with SIGKILL: no commit, no LeaveGroup, no summary.
@@ -206,37 +192,38 @@ pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<Placed>> {
         .collect()
 }
 
-/// The partitions a member owned at the end (`partitions`) or was ever given (`assigned`).
-pub fn partition_set(summary: &Value, field: &str) -> BTreeSet<i32> {
-    summary[field]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {field} in {summary}"))
-        .iter()
-        .map(|p| p.as_i64().unwrap() as i32)
+/// What a peer member (`peers/*_member.py`) reports when it ends.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerSummary {
+    /// Every partition it was ever assigned.
+    pub assigned: BTreeSet<i32>,
+    /// Records it processed.
+    pub consumed: u64,
+    /// The seqs it saw, per producer run.
+    pub seen: BTreeMap<String, Vec<u64>>,
+}
+
+impl PeerSummary {
+    /// The seqs of `run` it saw.
+    pub fn seqs(&self, run: &str) -> BTreeSet<u64> {
+        self.seen.get(run).into_iter().flatten().copied().collect()
+    }
+}
+
+/// The seqs of `run` that one of our members saw (its summary gives `[first, last]` ranges).
+pub fn seqs_of(summary: &MemberSummary, run: &str) -> BTreeSet<u64> {
+    summary
+        .seen
+        .get(run)
+        .into_iter()
+        .flatten()
+        .flat_map(|[first, last]| *first..=*last)
         .collect()
 }
 
-/// The seqs of `run` that a summary saw: ours give `[first, last]` ranges, peers plain seqs.
-pub fn seqs_of(summary: &Value, run: &str) -> Vec<u64> {
-    let Some(seen) = summary["seen"][run].as_array() else {
-        return Vec::new();
-    };
-    seen.iter()
-        .flat_map(|item| match item.as_array() {
-            Some(range) => range[0].as_u64().unwrap()..=range[1].as_u64().unwrap(),
-            None => item.as_u64().unwrap()..=item.as_u64().unwrap(),
-        })
-        .collect()
-}
-
-/// The union of the seqs of `run` that the summaries saw.
-pub fn union_of(summaries: &[Value], run: &str) -> BTreeSet<u64> {
+/// The union of the seqs of `run` that our members saw.
+pub fn union_of(summaries: &[MemberSummary], run: &str) -> BTreeSet<u64> {
     summaries.iter().flat_map(|s| seqs_of(s, run)).collect()
-}
-
-/// The run id of a producer summary.
-pub fn run_id(produced: &Value) -> String {
-    produced["run_id"].as_str().expect("run_id").to_string()
 }
 
 /// Waits `seconds`, so that something in the background gets going.

@@ -3,13 +3,15 @@
 //! themselves are in `tests/`, by concern; the Python peers (librdkafka, kafka-python-ng) in
 //! `peers/`.
 //!
-//! The broker comes from `KAFKA_TEST_BROKERS` (`just test` starts tansu and librdkafka's mock
-//! cluster and runs the suites once against each). Without it, a plain `cargo test` reports
-//! every end-to-end test as ignored, with the reason: `build.rs` sets the `e2e_broker` cfg only
-//! when the variable is set, and each test carries
-//! `#[cfg_attr(not(e2e_broker), ignore = "needs a broker: …")]`.
+//! Every end-to-end test is `#[ignore]`d with the reason "needs a broker, run `just test`", so a
+//! plain `cargo test` runs the unit tests and lists these as ignored. `just test` starts each
+//! broker (tansu and librdkafka's mock cluster), names it in `KAFKA_TEST_BROKERS` and runs them
+//! with `--include-ignored`, one test at a time on a fresh broker.
 
 pub mod group;
+pub mod topic;
+
+pub use topic::Topic;
 
 use std::{
     io::Read,
@@ -83,9 +85,14 @@ pub struct Finished {
 impl Finished {
     /// Stdout parsed as one JSON object.
     pub fn json(&self) -> serde_json::Value {
+        self.parse()
+    }
+
+    /// Stdout parsed as one JSON document of type `T` (a service's summary type).
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> T {
         serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
             panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                "stdout is not the JSON expected ({e}):\n{}\nstderr:\n{}",
                 self.stdout, self.stderr
             )
         })

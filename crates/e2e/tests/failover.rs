@@ -3,14 +3,11 @@
 
 use std::time::Duration;
 
+use consumer::Summary;
 use e2e::group::*;
-use serde_json::Value;
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn scaling_from_one_to_three_members_and_back_while_producing_processes_every_event() {
     let topic = e2e::unique_topic("failover-scale");
     let group = e2e::unique_topic("g");
@@ -25,25 +22,22 @@ fn scaling_from_one_to_three_members_and_back_while_producing_processes_every_ev
         .map(|_| start_member_with(&topic, &group, &short_session))
         .collect();
     pause(12);
-    let added: Vec<Value> = added.into_iter().map(stop).collect();
+    let added: Vec<Summary> = added.into_iter().map(stop).collect();
     let produced = finish_producer(producer);
     wait_until_committed(&topic, &group, 5_000, Duration::from_secs(120));
     let first = stop(first);
 
-    let helped: u64 = added.iter().map(|s| s["consumed"].as_u64().unwrap()).sum();
+    let helped: u64 = added.iter().map(|s| s.consumed).sum();
     assert!(helped > 0, "the added members took a share: {added:?}");
     let mut summaries = added;
     summaries.push(first);
-    let union = union_of(&summaries, &run_id(&produced));
+    let union = union_of(&summaries, &produced.manifest.run_id);
     let missing: Vec<u64> = (0..5_000).filter(|s| !union.contains(s)).collect();
     assert!(missing.is_empty(), "seqs never processed: {missing:?}");
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_killed_member_loses_nothing_its_partitions_move_to_the_survivors() {
     let topic = e2e::unique_topic("failover-kill");
     let group = e2e::unique_topic("g");
@@ -65,7 +59,7 @@ fn a_killed_member_loses_nothing_its_partitions_move_to_the_survivors() {
     // processed: its partitions moved to them. (Who owns what at the very end is not asserted:
     // on tansu a last rebalance may still be settling.)
     let records = records_by_partition(&topic);
-    let seen = union_of(&survivors, &run_id(&produced));
+    let seen = union_of(&survivors, &produced.manifest.run_id);
     let mut done_by_the_killed = 0;
     for (partition, rows) in &records {
         let last_commit = committed_at_kill.get(partition).copied().unwrap_or(0);

@@ -4,13 +4,10 @@
 
 use std::{collections::BTreeSet, time::Duration};
 
-use e2e::group::*;
+use e2e::{group::*, Topic};
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn one_member_reads_a_whole_run_and_its_counts_match_the_producer_and_the_verifier() {
     let topic = e2e::unique_topic("group-one");
     let produced = produce(&topic, 10_000);
@@ -19,43 +16,20 @@ fn one_member_reads_a_whole_run_and_its_counts_match_the_producer_and_the_verifi
     wait_until_committed(&topic, &group, 10_000, Duration::from_secs(120));
     let summary = stop(member);
 
-    assert_eq!(summary["consumed"], 10_000);
-    assert_eq!(summary["invalid"], 0);
-    assert_eq!(summary["by_type"], produced["by_type"]);
-    assert_eq!(summary["by_user"], produced["by_user"]);
-    let runs = format!("{topic}.runs");
-    let verifier = e2e::run(
-        "verifier",
-        &[
-            "--brokers",
-            &e2e::brokers(),
-            "--topic",
-            &topic,
-            "--runs-topic",
-            &runs,
-            "--json",
-        ],
-    );
-    assert_eq!(verifier.code, Some(0), "verifier: {}", verifier.stderr);
-    let verified = verifier.json();
-    assert_eq!(summary["by_type"], verified["by_type"]);
-    assert_eq!(summary["by_user"], verified["by_user"]);
-    let run = run_id(&produced);
-    assert_eq!(summary["seen"][&run], serde_json::json!([[0, 9_999]]));
-    let committed: i64 = summary["committed"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_i64().unwrap())
-        .sum();
-    assert_eq!(committed, 10_000);
+    assert_eq!(summary.consumed, 10_000);
+    assert_eq!(summary.invalid, 0);
+    assert_eq!(summary.by_type, produced.manifest.by_type);
+    assert_eq!(summary.by_user, produced.manifest.by_user);
+    let (code, verified) = Topic::named(&topic).verify();
+    assert_eq!(code, Some(0), "verifier: {verified:#?}");
+    assert_eq!(summary.by_type, verified.by_type);
+    assert_eq!(summary.by_user, verified.by_user);
+    assert_eq!(summary.seen[&produced.manifest.run_id], [[0, 9_999]]);
+    assert_eq!(summary.committed.values().sum::<i64>(), 10_000);
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn three_members_split_the_partitions_and_count_each_event_once() {
     let topic = e2e::unique_topic("group-three");
     let produced = produce(&topic, 3_000);
@@ -66,19 +40,16 @@ fn three_members_split_the_partitions_and_count_each_event_once() {
     pause(3);
     let summaries = stop_all(members);
 
-    let total: u64 = summaries
-        .iter()
-        .map(|s| s["consumed"].as_u64().unwrap())
-        .sum();
+    let total: u64 = summaries.iter().map(|s| s.consumed).sum();
     assert_eq!(
         total, 3_000,
         "each event counted exactly once across members"
     );
-    let union = union_of(&summaries, &run_id(&produced));
+    let union = union_of(&summaries, &produced.manifest.run_id);
     assert_eq!(union, (0..3_000).collect(), "no seq missing");
     let owned: Vec<BTreeSet<i32>> = summaries
         .iter()
-        .map(|s| partition_set(s, "partitions"))
+        .map(|s| s.partitions.iter().copied().collect())
         .collect();
     let all: BTreeSet<i32> = owned.iter().flatten().copied().collect();
     let sizes: usize = owned.iter().map(BTreeSet::len).sum();
@@ -93,10 +64,7 @@ fn three_members_split_the_partitions_and_count_each_event_once() {
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_restarted_member_resumes_from_its_committed_offsets() {
     let topic = e2e::unique_topic("group-restart");
     produce(&topic, 2_000);
@@ -104,23 +72,17 @@ fn a_restarted_member_resumes_from_its_committed_offsets() {
     let first = start_member(&topic, &group);
     wait_until_committed(&topic, &group, 2_000, Duration::from_secs(120));
     let first = stop(first);
-    assert_eq!(first["consumed"], 2_000);
+    assert_eq!(first.consumed, 2_000);
 
     produce(&topic, 500);
     let second = start_member(&topic, &group);
     wait_until_committed(&topic, &group, 2_500, Duration::from_secs(120));
     let second = stop(second);
-    assert_eq!(
-        second["consumed"], 500,
-        "only the new events are read again"
-    );
+    assert_eq!(second.consumed, 500, "only the new events are read again");
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting_for_its_session() {
     // A member that vanished without LeaveGroup would hold its partitions until its session
     // timed out; one that left is gone in the next rebalance. Kafka and tansu start that
@@ -141,21 +103,17 @@ fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting
     wait_until_committed(&topic, &group, 1_000, Duration::from_secs(120));
     pause(3);
     let left = stop(leaving);
-    assert!(
-        !partition_set(&left, "partitions").is_empty(),
-        "both members had partitions"
-    );
+    assert!(!left.partitions.is_empty(), "both members had partitions");
 
     let more = produce(&topic, 1_000);
     wait_until_committed(&topic, &group, 2_000, takeover_limit);
     let stayed = stop(staying);
-    let partitions = records_by_partition(&topic).keys().copied().collect();
+    let partitions: Vec<i32> = records_by_partition(&topic).keys().copied().collect();
     assert_eq!(
-        partition_set(&stayed, "partitions"),
-        partitions,
+        stayed.partitions, partitions,
         "the survivor owns everything"
     );
-    let new_events = union_of(&[stayed], &run_id(&more));
+    let new_events = seqs_of(&stayed, &more.manifest.run_id);
     assert_eq!(
         new_events,
         (0..1_000).collect(),
@@ -164,10 +122,7 @@ fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_member_started_before_its_topic_exists_consumes_it_once_created() {
     let topic = e2e::unique_topic("group-early");
     let group = e2e::unique_topic("g");
@@ -176,9 +131,9 @@ fn a_member_started_before_its_topic_exists_consumes_it_once_created() {
     let produced = produce(&topic, 1_000);
     wait_until_committed(&topic, &group, 1_000, Duration::from_secs(60));
     let summary = stop(member);
-    assert_eq!(summary["consumed"], 1_000);
+    assert_eq!(summary.consumed, 1_000);
     assert_eq!(
-        union_of(&[summary], &run_id(&produced)),
+        seqs_of(&summary, &produced.manifest.run_id),
         (0..1_000).collect()
     );
 }

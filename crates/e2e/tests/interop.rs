@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use e2e::group::*;
 
-/// Runs `peer` (a script of `tests/peers`) for 15 s in our member's group while a producer runs,
+/// Runs `peer` (a script of `peers/`) for 15 s in our member's group while a producer runs,
 /// then checks that it got a share, and that together they processed every event.
 fn a_peer_shares_the_group_with_ours(peer: &str) {
     let topic = e2e::unique_topic("interop");
@@ -15,48 +15,37 @@ fn a_peer_shares_the_group_with_ours(peer: &str) {
     let ours = start_member(&topic, &group);
     pause(2);
     let brokers = e2e::brokers();
-    let peer_summary = e2e::wait(
+    let peer_summary: PeerSummary = e2e::wait(
         spawn_peer(peer, &[&brokers, &topic, &group, "15"]),
         Duration::from_secs(60),
     )
-    .json();
+    .parse();
     let produced = finish_producer(producer);
     wait_until_committed(&topic, &group, 5_000, Duration::from_secs(120));
     let ours = stop(ours);
 
     assert!(
-        !partition_set(&peer_summary, "assigned").is_empty(),
-        "{peer} got no partition: {peer_summary}"
+        !peer_summary.assigned.is_empty(),
+        "{peer} got no partition: {peer_summary:?}"
     );
-    assert!(
-        peer_summary["consumed"].as_u64().unwrap() > 0,
-        "{peer} consumed nothing"
-    );
-    let partitions = records_by_partition(&topic).keys().copied().collect();
-    assert_eq!(
-        partition_set(&ours, "partitions"),
-        partitions,
-        "ours took everything back"
-    );
-    let union = union_of(&[ours, peer_summary], &run_id(&produced));
+    assert!(peer_summary.consumed > 0, "{peer} consumed nothing");
+    let partitions: Vec<i32> = records_by_partition(&topic).keys().copied().collect();
+    assert_eq!(ours.partitions, partitions, "ours took everything back");
+    let run = &produced.manifest.run_id;
+    let mut union = seqs_of(&ours, run);
+    union.extend(peer_summary.seqs(run));
     let missing: Vec<u64> = (0..5_000).filter(|s| !union.contains(s)).collect();
     assert!(missing.is_empty(), "seqs never processed: {missing:?}");
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_librdkafka_member_joins_our_group_and_gets_a_share() {
     a_peer_shares_the_group_with_ours("librdkafka_member.py");
 }
 
 #[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_kafka_python_member_joins_our_group_and_gets_a_share() {
     if e2e::broker_kind() == "tansu" {
         // kafka-python-ng's own group join fails on tansu 0.6.0, with no consumer of ours around.

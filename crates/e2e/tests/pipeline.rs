@@ -1,133 +1,38 @@
 //! End to end: the real producer and verifier binaries against a real broker
 //! (`KAFKA_TEST_BROKERS`; `just test` runs this file against tansu and librdkafka's mock cluster).
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
-use chrono::Utc;
-use events::{
-    audit::{AuditTag, RunManifest},
-    Event,
-};
+use e2e::{topic::record, Topic};
+use events::{audit::AuditTag, Event};
 use kafka::{admin, client, scan::scan_partition};
-use rskafka::{
-    client::{
-        partition::{Compression, PartitionClient, UnknownTopicHandling},
-        Client,
-    },
-    record::Record,
-};
-use serde_json::Value;
-
-struct Topic {
-    name: String,
-    runs: String,
-}
-
-impl Topic {
-    fn new(prefix: &str) -> Topic {
-        let name = e2e::unique_topic(prefix);
-        Topic {
-            runs: format!("{name}.runs"),
-            name,
-        }
-    }
-
-    fn produce(&self, extra: &[&str]) -> Value {
-        let brokers = e2e::brokers();
-        let mut args = vec![
-            "--brokers",
-            &brokers,
-            "--topic",
-            &self.name,
-            "--runs-topic",
-            &self.runs,
-            "--rate",
-            "0",
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        let out = e2e::run("producer", &args);
-        assert_eq!(out.code, Some(0), "producer failed: {}", out.stderr);
-        out.json()
-    }
-
-    fn verify(&self) -> (Option<i32>, Value) {
-        let brokers = e2e::brokers();
-        let out = e2e::run(
-            "verifier",
-            &[
-                "--brokers",
-                &brokers,
-                "--topic",
-                &self.name,
-                "--runs-topic",
-                &self.runs,
-                "--json",
-                "--samples",
-                "1",
-            ],
-        );
-        (out.code, out.json())
-    }
-
-    async fn client(&self) -> Arc<Client> {
-        client::connect(&e2e::broker_list(), "pipeline-test")
-            .await
-            .unwrap()
-    }
-
-    async fn partition(&self, topic: &str, partition: i32) -> PartitionClient {
-        let client = self.client().await;
-        client
-            .partition_client(topic, partition, UnknownTopicHandling::Retry)
-            .await
-            .unwrap()
-    }
-}
-
-fn record(value: &[u8], headers: BTreeMap<String, Vec<u8>>) -> Record {
-    Record {
-        key: Some(b"user1".to_vec()),
-        value: Some(value.to_vec()),
-        headers,
-        timestamp: Utc::now(),
-    }
-}
+use rskafka::client::partition::Compression;
 
 #[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 async fn ten_thousand_events_arrive_and_counts_match_the_producer() {
     let topic = Topic::new("e2e-10k");
     let produced = topic.produce(&["--count", "10000", "--partitions", "3"]);
-    assert_eq!(
-        (produced["sent"].as_u64(), produced["acked"].as_u64()),
-        (Some(10_000), Some(10_000))
-    );
+    let produced = produced.manifest;
+    assert_eq!((produced.sent, produced.acked), (10_000, 10_000));
 
     let (code, report) = topic.verify();
-    assert_eq!(code, Some(0), "{report:#}");
-    assert_eq!(report["total"], 10_000);
-    assert_eq!(report["invalid"], 0);
-    assert_eq!(report["lost"], 0);
-    assert_eq!(report["duplicates"], 0);
-    assert_eq!(report["by_type"], produced["by_type"]);
-    assert_eq!(report["by_user"], produced["by_user"]);
-    let runs = report["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0]["run_id"], produced["run_id"]);
-    assert_eq!(runs[0]["received"], 10_000);
-    assert_eq!(runs[0]["complete"], true);
-    assert_eq!(runs[0]["order_violations"], 0);
-    assert_eq!(
-        report["samples"].as_array().unwrap().len(),
-        5,
-        "one sample per type"
-    );
+    assert_eq!(code, Some(0), "{report:#?}");
+    assert_eq!(report.total, 10_000);
+    assert_eq!(report.invalid, 0);
+    assert_eq!(report.lost, 0);
+    assert_eq!(report.duplicates, 0);
+    assert_eq!(report.by_type, produced.by_type);
+    assert_eq!(report.by_user, produced.by_user);
+    assert_eq!(report.runs.len(), 1);
+    let run = &report.runs[0];
+    assert_eq!(run.run_id, produced.run_id);
+    assert_eq!(run.received, 10_000);
+    assert!(run.complete);
+    assert_eq!(run.order_violations, 0);
+    assert_eq!(report.samples.len(), 5, "one sample per type");
     if e2e::broker_kind() == "tansu" {
-        assert_eq!(report["per_partition"].as_object().unwrap().len(), 3);
+        assert_eq!(report.per_partition.len(), 3);
     }
 }
 
@@ -164,10 +69,7 @@ async fn events_by_seq(topic: &Topic) -> Vec<(u64, String, String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 async fn the_same_seed_gives_the_same_events() {
     let (a, b, c) = (
         Topic::new("seed-a"),
@@ -188,54 +90,30 @@ async fn the_same_seed_gives_the_same_events() {
 /// sqlite engine panics on DeleteRecords, the mock cluster lacks the API), so the loss is made
 /// the other way: a manifest claiming more acked events than were written.
 #[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 async fn a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq() {
     let topic = Topic::new("overclaim");
     let produced = topic.produce(&["--count", "100"]);
-    let run_id = produced["run_id"].as_str().unwrap().to_string();
 
     // A second manifest for the same run claims 5 more events than were written.
-    let mut manifest: RunManifest = {
-        let runs = topic.partition(&topic.runs, 0).await;
-        let mut found = None;
-        scan_partition(&runs, |batch| {
-            found = batch
-                .last()
-                .map(|r| serde_json::from_slice(r.record.value.as_deref().unwrap()).unwrap());
-            std::future::ready(())
-        })
-        .await
-        .unwrap();
-        found.expect("the producer published its manifest")
-    };
-    assert_eq!(manifest.run_id, run_id);
+    let mut manifest = topic.last_manifest().await;
+    assert_eq!(manifest.run_id, produced.manifest.run_id);
     manifest.sent += 5;
     manifest.acked += 5;
-    let runs = topic.partition(&topic.runs, 0).await;
-    let value = serde_json::to_vec(&manifest).unwrap();
-    runs.produce(
-        vec![record(&value, BTreeMap::new())],
-        Compression::NoCompression,
-    )
-    .await
-    .unwrap();
+    topic.publish_manifest(&manifest).await;
 
     let (code, report) = topic.verify();
-    assert_eq!(code, Some(1), "{report:#}");
-    let run = &report["runs"][0];
-    assert_eq!(run["lost"], 5);
-    assert_eq!(run["lost_ranges"], serde_json::json!([[100, 104]]));
-    assert_eq!(run["complete"], false);
+    assert_eq!(code, Some(1), "a loss is exit code 1: {report:#?}");
+    let run = &report.runs[0];
+    assert_eq!(run.lost, 5);
+    assert_eq!(run.lost_ranges, [[100, 104]]);
+    assert!(!run.complete);
+    assert_eq!(report.lost, 5);
+    assert!(!report.ok);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 async fn garbage_records_are_counted_and_located_without_crashing() {
     let topic = Topic::new("garbage");
     topic.produce(&["--count", "50", "--partitions", "1"]);
@@ -245,7 +123,10 @@ async fn garbage_records_are_counted_and_located_without_crashing() {
         br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_type":"achat","session_id":"session_7421","product":"tablette","price":"cher"}"#,
         br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_type":"vol","session_id":"session_7421"}"#,
     ];
-    let records = garbage.iter().map(|g| record(g, BTreeMap::new())).collect();
+    let records = garbage
+        .iter()
+        .map(|g| record(b"user5", g, BTreeMap::new()))
+        .collect();
     let offsets = partition
         .produce(records, Compression::NoCompression)
         .await
@@ -253,36 +134,22 @@ async fn garbage_records_are_counted_and_located_without_crashing() {
     topic.produce(&["--count", "50"]);
 
     let (code, report) = topic.verify();
-    assert_eq!(code, Some(0), "garbage is not a loss: {report:#}");
-    assert_eq!(report["total"], 103);
-    assert_eq!(report["invalid"], 3);
-    assert_eq!(report["unaudited"], 3);
-    let located = report["invalid_records"].as_array().unwrap();
-    let where_: Vec<(i64, i64)> = located
-        .iter()
-        .map(|r| {
-            (
-                r["partition"].as_i64().unwrap(),
-                r["offset"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    assert_eq!(code, Some(0), "garbage is not a loss: {report:#?}");
+    assert_eq!(report.total, 103);
+    assert_eq!(report.invalid, 3);
+    assert_eq!(report.unaudited, 3);
+    let located = &report.invalid_records;
+    let where_: Vec<(i32, i64)> = located.iter().map(|r| (r.partition, r.offset)).collect();
     assert_eq!(where_, offsets.iter().map(|o| (0, *o)).collect::<Vec<_>>());
+    assert!(located[1].reason.contains("price"), "{located:#?}");
     assert!(
-        located[1]["reason"].as_str().unwrap().contains("price"),
+        located[2].reason.contains("unknown event_type"),
         "{located:#?}"
     );
-    assert!(located[2]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("unknown event_type"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
 async fn records_from_a_plain_client_count_as_unaudited() {
     let topic = Topic::new("plain");
     topic.produce(&["--count", "20", "--partitions", "2"]);
@@ -305,39 +172,9 @@ assert p.flush(30) == 0
     assert_eq!(out.code, Some(0), "python producer: {}", out.stderr);
 
     let (code, report) = topic.verify();
-    assert_eq!(code, Some(0), "{report:#}");
-    assert_eq!(report["total"], 60);
-    assert_eq!(report["unaudited"], 40);
-    assert_eq!(report["invalid"], 0);
-    assert_eq!(report["runs"][0]["received"], 20);
-}
-
-#[test]
-#[cfg_attr(
-    not(e2e_broker),
-    ignore = "needs a broker: run `just test`, which starts them"
-)]
-fn an_unreachable_broker_is_one_line_and_exit_2_in_bounded_time() {
-    for (binary, extra) in [("producer", vec!["--count", "1"]), ("verifier", vec![])] {
-        let mut args = vec!["--brokers", "127.0.0.1:1"];
-        args.extend(extra);
-        let out = e2e::run(binary, &args);
-        assert_eq!(out.code, Some(2), "{binary}: {}", out.stderr);
-        let errors: Vec<&str> = out
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{binary} stderr: {}", out.stderr);
-        assert!(
-            errors[0].contains("cannot reach Kafka at 127.0.0.1:1"),
-            "{}",
-            errors[0]
-        );
-        assert!(
-            out.elapsed < Duration::from_secs(30),
-            "{binary} took {:?}",
-            out.elapsed
-        );
-    }
+    assert_eq!(code, Some(0), "{report:#?}");
+    assert_eq!(report.total, 60);
+    assert_eq!(report.unaudited, 40);
+    assert_eq!(report.invalid, 0);
+    assert_eq!(report.runs[0].received, 20);
 }

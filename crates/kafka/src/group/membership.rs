@@ -315,3 +315,7 @@ impl<C> std::fmt::Debug for Membership<C> {
             .finish()
     }
 }
+
+#[cfg(test)]
+#[path = "membership_tests.rs"]
+mod tests;

@@ -1,0 +1,105 @@
+//! End to end: the exit-code table (`service::exit`), one test per code and per kind of cause,
+//! each ending with one readable `error:` line on stderr for code 2.
+//!
+//! | code | tests |
+//! |---|---|
+//! | 0 | `a_run_that_delivers_everything_exits_0` |
+//! | 1 | `pipeline.rs`: `a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq` |
+//! | 2 | bad flags, an unreachable broker, a missing topic, an invalid group id |
+
+use std::time::Duration;
+
+use e2e::{topic::as_strs, Finished, Topic};
+
+/// Asserts exit 2 with exactly one `error:` line on stderr, which contains `expected`.
+fn assert_user_error(out: &Finished, what: &str, expected: &str) {
+    assert_eq!(out.code, Some(2), "{what}: {}", out.stderr);
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{what} stderr: {}", out.stderr);
+    assert!(errors[0].contains(expected), "{what}: {}", errors[0]);
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn a_run_that_delivers_everything_exits_0() {
+    let topic = Topic::new("exit-0");
+    let args = topic.producer_args(&["--count", "100", "--rate", "0"]);
+    let produced = e2e::run("producer", &as_strs(&args));
+    assert_eq!(produced.code, Some(0), "producer: {}", produced.stderr);
+    let (code, report) = topic.verify();
+    assert_eq!(code, Some(0), "verifier: {report:#?}");
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn bad_flags_exit_2_before_connecting() {
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("producer", &["--rate=-1"], "--rate"),
+        ("producer", &["--duration", "soon"], "soon"),
+        (
+            "consumer",
+            &["--session-timeout", "3s", "--heartbeat-interval", "3s"],
+            "--heartbeat-interval",
+        ),
+        ("consumer", &["--commit-interval", "0"], "--commit-interval"),
+        ("verifier", &["--samples", "many"], "many"),
+    ];
+    for (binary, args, expected) in cases {
+        // No broker is named: a flag error must come before any connection attempt.
+        let out = e2e::run(binary, &[&["--brokers", "127.0.0.1:1"], args].concat());
+        assert_user_error(&out, &format!("{binary} {args:?}"), expected);
+        assert!(
+            out.elapsed < Duration::from_secs(5),
+            "{binary}: {:?}",
+            out.elapsed
+        );
+    }
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn an_unreachable_broker_exits_2_in_bounded_time() {
+    for (binary, extra) in [
+        ("producer", vec!["--count", "1"]),
+        ("consumer", vec![]),
+        ("verifier", vec![]),
+    ] {
+        let mut args = vec!["--brokers", "127.0.0.1:1"];
+        args.extend(extra);
+        let out = e2e::run(binary, &args);
+        assert_user_error(&out, binary, "cannot reach Kafka at 127.0.0.1:1");
+        assert!(
+            out.elapsed < Duration::from_secs(30),
+            "{binary} took {:?}",
+            out.elapsed
+        );
+    }
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn verifying_a_topic_that_does_not_exist_exits_2() {
+    let topic = Topic::new("exit-missing");
+    let out = e2e::run("verifier", &as_strs(&topic.verifier_args()));
+    let expected = format!("topic {} does not exist", topic.name);
+    assert_user_error(&out, "verifier", &expected);
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn an_empty_group_id_exits_2() {
+    let topic = e2e::unique_topic("exit-group");
+    let brokers = e2e::brokers();
+    let out = e2e::wait(
+        e2e::spawn(
+            e2e::binary("consumer"),
+            &["--brokers", &brokers, "--topic", &topic, "--group-id", ""],
+        ),
+        Duration::from_secs(30),
+    );
+    assert_user_error(&out, "consumer --group-id ''", "group id");
+}
