@@ -3,7 +3,8 @@
 # storage, librdkafka's mock cluster), each test on a broker started fresh for it, so that no
 # test inherits topics, groups or a wedged broker from another (docs/brokers.md: tansu stops
 # serving everyone when a client is killed in the middle of a request, as the failover tests do).
-# Installs what is missing and starts the brokers itself.
+# Installs what is missing and starts the brokers itself. The stderr of every process a test
+# starts is kept in .run/e2e/<broker>/<suite>/<test>/.
 #   TEST_BROKERS="tansu mock"   the brokers to run on
 #   TEST_FILTER=substring       only the end-to-end tests whose name contains it
 set -euo pipefail
@@ -29,15 +30,16 @@ for broker in $brokers; do
       [[ -z "${TEST_FILTER:-}" || "$test" == *"$TEST_FILTER"* ]] || continue
       scripts/broker.sh stop "$broker"
       address=$(scripts/broker.sh start "$broker")
+      logs="$PIPELINE_RUN/e2e/$broker/$suite/$test"
+      rm -rf "$logs" && mkdir -p "$logs"
       begun=$SECONDS
-      if KAFKA_TEST_BROKERS=$address KAFKA_TEST_BROKER_KIND=$broker PIPELINE_VENV=$PIPELINE_VENV \
-        cargo test --quiet -p e2e --test "$suite" -- --ignored --exact "$test" > "$PIPELINE_RUN/last-test.log" 2>&1; then
+      if E2E_LOG_DIR=$logs KAFKA_TEST_BROKERS=$address KAFKA_TEST_BROKER_KIND=$broker PIPELINE_VENV=$PIPELINE_VENV \
+        cargo test --quiet -p e2e --test "$suite" -- --ignored --exact "$test" > "$logs/test.log" 2>&1; then
         echo "ok    $broker $suite::$test ($((SECONDS - begun)) s)"
         passed=$((passed + 1))
       else
-        echo "FAIL  $broker $suite::$test ($((SECONDS - begun)) s)"
-        cat "$PIPELINE_RUN/last-test.log"
-        cp "$PIPELINE_RUN/last-test.log" "$PIPELINE_RUN/failed-$broker-$suite-$test.log"
+        echo "FAIL  $broker $suite::$test ($((SECONDS - begun)) s): every process's log in $logs"
+        grep -v '^ *at \|^ *[0-9]*: ' "$logs/test.log"
         failed+=("$broker $suite::$test")
       fi
     done

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use service::{duration, KafkaArgs, EXIT_CODES};
+use service::{duration, Flags, KafkaArgs, EXIT_CODES};
 
 /// Joins a Kafka consumer group and shows live statistics of the shop's events.
 ///
@@ -64,9 +64,9 @@ pub enum OffsetReset {
     Latest,
 }
 
-impl Args {
+impl Flags for Args {
     /// Checks what clap cannot: the relations between flags. The message names the flags.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if self.group_id.trim().is_empty() {
             return Err("--group-id must not be empty: Kafka refuses an empty group id".into());
         }

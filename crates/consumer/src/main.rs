@@ -2,16 +2,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use consumer::Args;
-use service::{exit, logging, Shutdown};
+use service::{exit, Shutdown};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    logging::init();
-    let args = Args::parse();
-    if let Err(message) = args.validate() {
-        return exit::usage_error(&message);
+    match service::start::<Args>() {
+        Ok(args) => exit::exit_code(consumer::run(args, Shutdown::listen()).await),
+        Err(code) => code,
     }
-    exit::exit_code(consumer::run(args, Shutdown::listen()).await)
 }

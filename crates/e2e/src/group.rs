@@ -98,6 +98,66 @@ fn finished_summary(member: Child, signalled: Instant) -> MemberSummary {
     out.parse()
 }
 
+/// The generation and partitions a member of ours joined last, read from its log line
+/// `joined group … generation=N … partitions=[…]`; `None` before its first join.
+pub fn last_join(member: &Child) -> Option<(i32, Vec<i32>)> {
+    let log = strip_colours(&crate::stderr_so_far(member));
+    let line = log.lines().rev().find(|l| l.contains("joined group"))?;
+    let generation = field(line, "generation=")?
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    let list = line.split("partitions=[").nth(1)?.split(']').next()?;
+    let partitions = list
+        .split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    Some((generation, partitions))
+}
+
+/// Waits until every member is in the same generation with partitions of its own, for at most
+/// `limit`; returns that generation.
+pub fn wait_until_settled(members: &[Child], limit: Duration) -> i32 {
+    let started = Instant::now();
+    loop {
+        let joins: Vec<Option<(i32, Vec<i32>)>> = members.iter().map(last_join).collect();
+        let generations: BTreeSet<Option<i32>> =
+            joins.iter().map(|j| j.as_ref().map(|(g, _)| *g)).collect();
+        let all_own = joins
+            .iter()
+            .all(|j| j.as_ref().is_some_and(|(_, p)| !p.is_empty()));
+        if let (true, [Some(generation)]) =
+            (all_own, &generations.into_iter().collect::<Vec<_>>()[..])
+        {
+            return *generation;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "the group did not settle within {limit:?}: {joins:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The text after `key` in a log line, up to the next space.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split(key).nth(1)?.split_whitespace().next()
+}
+
+/// A log without its terminal colour codes (`ESC [ … m`).
+fn strip_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().take_while(|c| *c != 'm').for_each(drop);
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
 /// Kills a member with SIGKILL: no commit, no LeaveGroup, no summary.
 pub fn kill(mut member: Child) {
     member.kill().expect("SIGKILL");
@@ -229,4 +289,9 @@ pub fn union_of(summaries: &[MemberSummary], run: &str) -> BTreeSet<u64> {
 /// Waits `seconds`, so that something in the background gets going.
 pub fn pause(seconds: u64) {
     std::thread::sleep(Duration::from_secs(seconds));
+}
+
+/// Waits `millis` milliseconds, between two polls.
+pub fn pause_ms(millis: u64) {
+    std::thread::sleep(Duration::from_millis(millis));
 }

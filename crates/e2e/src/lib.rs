@@ -14,9 +14,15 @@ pub mod topic;
 pub use topic::Topic;
 
 use std::{
+    collections::BTreeMap,
+    fs::File,
     io::Read,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -99,33 +105,67 @@ impl Finished {
     }
 }
 
-/// Starts `program` with `args`, stdout and stderr captured.
+/// Starts `program` with `args`, stdout captured and stderr written to a log file, which
+/// [`stderr_so_far`] reads while the process runs. The files go to `E2E_LOG_DIR` when it is set
+/// (`just test` sets it per test, and keeps them), else to a folder of this test process under
+/// the system's temporary directory.
 pub fn spawn(program: impl Into<PathBuf>, args: &[&str]) -> Child {
     let program = program.into();
-    Command::new(&program)
+    let log = stderr_log(&program, args);
+    let file =
+        File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+    let child = Command::new(&program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(file)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()))
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    LOGS.lock().expect("log registry").insert(child.id(), log);
+    child
+}
+
+/// What `child` (started by [`spawn`]) has written on stderr so far.
+pub fn stderr_so_far(child: &Child) -> String {
+    let path = LOGS.lock().expect("log registry").get(&child.id()).cloned();
+    path.and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default()
+}
+
+/// Where the stderr of each process goes, by pid.
+static LOGS: Mutex<BTreeMap<u32, PathBuf>> = Mutex::new(BTreeMap::new());
+
+/// A new file for the stderr of `program`, named after it (and its script, for Python peers)
+/// and numbered in start order.
+fn stderr_log(program: &Path, args: &[&str]) -> PathBuf {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::var_os("E2E_LOG_DIR").map_or_else(
+        || std::env::temp_dir().join(format!("e2e-{}", std::process::id())),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    let name = program
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let script = args
+        .first()
+        .filter(|a| a.ends_with(".py"))
+        .and_then(|a| Path::new(a).file_stem())
+        .map_or_else(String::new, |s| format!("-{}", s.to_string_lossy()));
+    let number = STARTED.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{number:02}-{name}{script}.log"))
 }
 
 /// Waits for `child` for at most `limit`, killing it past that (the test then fails on its
 /// exit code), and collects its output.
 pub fn wait(mut child: Child, limit: Duration) -> Finished {
     let started = Instant::now();
-    // Drain the pipes while waiting, so a chatty child never blocks on a full pipe.
+    // Drain stdout while waiting, so a chatty child never blocks on a full pipe.
     let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
     let out = std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
         text
     });
     let status = loop {
@@ -141,7 +181,7 @@ pub fn wait(mut child: Child, limit: Duration) -> Finished {
     Finished {
         code: status.code(),
         stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
+        stderr: stderr_so_far(&child),
         elapsed: started.elapsed(),
     }
 }

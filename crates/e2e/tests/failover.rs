@@ -1,7 +1,10 @@
 //! End to end: the group keeps every event processed while members come and go under a running
 //! producer: scaling out and in, and a member killed without a chance to commit or leave.
 
-use std::time::Duration;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use consumer::Summary;
 use e2e::group::*;
@@ -41,16 +44,31 @@ fn scaling_from_one_to_three_members_and_back_while_producing_processes_every_ev
 fn a_killed_member_loses_nothing_its_partitions_move_to_the_survivors() {
     let topic = e2e::unique_topic("failover-kill");
     let group = e2e::unique_topic("g");
-    let producer = spawn_producer(&topic, 4_000, 250);
+    let producer = spawn_producer(&topic, 6_000, 250); // 24 s of events
     pause(1);
     let mut members: Vec<_> = (0..3).map(|_| start_member(&topic, &group)).collect();
-    pause(7);
+    // Kill a member that has work to lose: once the group has settled (every member in one
+    // generation, each with partitions) and it has committed on its partitions in it.
+    wait_until_settled(&members, Duration::from_secs(60));
+    let (_, victims) = last_join(&members[1]).expect("the member joined");
+    let on_victims = |offsets: &BTreeMap<i32, i64>| -> i64 {
+        victims.iter().filter_map(|p| offsets.get(p)).sum()
+    };
+    let settled = on_victims(&committed(&topic, &group));
+    let waited = Instant::now();
+    while on_victims(&committed(&topic, &group)) <= settled {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "no commit on {victims:?}"
+        );
+        pause_ms(200);
+    }
     kill(members.remove(1));
     // What the killed member had committed: nobody takes its partitions over before its
     // session (10 s) times out, so these are its last commits.
     let committed_at_kill = committed(&topic, &group);
     let produced = finish_producer(producer);
-    wait_until_committed(&topic, &group, 4_000, Duration::from_secs(120));
+    wait_until_committed(&topic, &group, 6_000, Duration::from_secs(120));
     pause(2);
     let survivors = stop_all(members);
 

@@ -312,8 +312,8 @@ fn timestamp_text<'a>(
 }
 
 /// Writes the seed's layout into `buffer` by hand: chrono's `format` re-parses its format string
-/// on every call, which was the largest single cost of producing an event. `None` for years
-/// outside 0..=9999 and leap seconds, which chrono writes instead.
+/// on every call, a large share of what producing an event costs. `None` for years outside
+/// 0..=9999 and leap seconds, which chrono writes instead.
 fn write_timestamp<'a>(
     timestamp: &DateTime<Utc>,
     buffer: &'a mut [u8; TIMESTAMP_LEN],

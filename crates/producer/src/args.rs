@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use service::{duration, KafkaArgs, EXIT_CODES};
+use service::{duration, Flags, KafkaArgs, EXIT_CODES};
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
 ///
@@ -52,9 +52,9 @@ pub struct Args {
     pub client_id: String,
 }
 
-impl Args {
+impl Flags for Args {
     /// Checks what clap cannot. The message names the flag.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if !(self.rate >= 0.0 && self.rate.is_finite()) {
             return Err("--rate must be a number of events per second, 0 or more".into());
         }

@@ -2,9 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use producer::Args;
-use service::{exit, logging, Shutdown};
+use service::{exit, Shutdown};
 
 /// The producer allocates through mimalloc: each event costs several small allocations (the
 /// record, its headers, key and value; rskafka's request encoding), many freed on another thread
@@ -15,10 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    logging::init();
-    let args = Args::parse();
-    if let Err(message) = args.validate() {
-        return exit::usage_error(&message);
+    match service::start::<Args>() {
+        Ok(args) => exit::exit_code(producer::run(args, Shutdown::listen()).await),
+        Err(code) => code,
     }
-    exit::exit_code(producer::run(args, Shutdown::listen()).await)
 }

@@ -1,7 +1,7 @@
 //! The verifier's flags, each with its environment variable.
 
 use clap::Parser;
-use service::{KafkaArgs, EXIT_CODES};
+use service::{Flags, KafkaArgs, EXIT_CODES};
 
 /// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
 ///
@@ -29,3 +29,5 @@ pub struct Args {
     #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "verifier")]
     pub client_id: String,
 }
+
+impl Flags for Args {}

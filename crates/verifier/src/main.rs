@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use service::{exit, logging};
+use service::exit;
 use verifier::Args;
 
 /// The verifier allocates through mimalloc: every record read costs several small allocations
@@ -13,6 +12,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    logging::init();
-    exit::exit_code(verifier::run(Args::parse()).await)
+    match service::start::<Args>() {
+        Ok(args) => exit::exit_code(verifier::run(args).await),
+        Err(code) => code,
+    }
 }
