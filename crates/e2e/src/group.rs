@@ -98,15 +98,28 @@ fn finished_summary(member: Child, signalled: Instant) -> MemberSummary {
     out.parse()
 }
 
-/// The generation and partitions a member of ours joined last, read from its log line
-/// `joined group … generation=N … partitions=[…]`; `None` before its first join.
-pub fn last_join(member: &Child) -> Option<(i32, Vec<i32>)> {
+/// The generation and partitions a member of ours is consuming, read from its log: its last
+/// `joined group … generation=N … partitions=[…]` line, unless a later line says it is
+/// rejoining (a rebalance, a refused commit, a topic change). `None` before its first join and
+/// while it rejoins.
+pub fn current_generation(member: &Child) -> Option<(i32, Vec<i32>)> {
     let log = strip_colours(&crate::stderr_so_far(member));
-    let line = log.lines().rev().find(|l| l.contains("joined group"))?;
-    let generation = field(line, "generation=")?
-        .trim_end_matches(|c: char| !c.is_ascii_digit())
-        .parse()
-        .ok()?;
+    let lines: Vec<&str> = log.lines().collect();
+    let joined_at = lines.iter().rposition(|l| l.contains("joined group"))?;
+    let leaving = [
+        "rebalance",
+        "rejoin",
+        "did not complete",
+        "kept the generation",
+    ];
+    if lines[joined_at + 1..]
+        .iter()
+        .any(|l| leaving.iter().any(|word| l.contains(word)))
+    {
+        return None;
+    }
+    let line = lines[joined_at];
+    let generation = field(line, "generation=")?.parse().ok()?;
     let list = line.split("partitions=[").nth(1)?.split(']').next()?;
     let partitions = list
         .split(',')
@@ -115,27 +128,41 @@ pub fn last_join(member: &Child) -> Option<(i32, Vec<i32>)> {
     Some((generation, partitions))
 }
 
-/// Waits until every member is in the same generation with partitions of its own, for at most
-/// `limit`; returns that generation.
+/// How long a group must look settled before it is taken to be: past a heartbeat interval of
+/// the test settings (1 s), so that a rebalance under way has reached every member.
+const SETTLED_FOR: Duration = Duration::from_secs(2);
+
+/// Waits until every member consumes in one same generation with partitions of its own, and
+/// has for [`SETTLED_FOR`], for at most `limit`; returns that generation.
 pub fn wait_until_settled(members: &[Child], limit: Duration) -> i32 {
     let started = Instant::now();
+    let mut settled_since: Option<(i32, Instant)> = None;
     loop {
-        let joins: Vec<Option<(i32, Vec<i32>)>> = members.iter().map(last_join).collect();
+        let now: Vec<Option<(i32, Vec<i32>)>> = members.iter().map(current_generation).collect();
         let generations: BTreeSet<Option<i32>> =
-            joins.iter().map(|j| j.as_ref().map(|(g, _)| *g)).collect();
-        let all_own = joins
+            now.iter().map(|m| m.as_ref().map(|(g, _)| *g)).collect();
+        let all_own = now
             .iter()
-            .all(|j| j.as_ref().is_some_and(|(_, p)| !p.is_empty()));
-        if let (true, [Some(generation)]) =
-            (all_own, &generations.into_iter().collect::<Vec<_>>()[..])
-        {
-            return *generation;
+            .all(|m| m.as_ref().is_some_and(|(_, p)| !p.is_empty()));
+        let one = match generations.into_iter().collect::<Vec<_>>()[..] {
+            [Some(generation)] if all_own => Some(generation),
+            _ => None,
+        };
+        settled_since = match (one, settled_since) {
+            (Some(g), Some((since_g, since))) if g == since_g => Some((g, since)),
+            (Some(g), _) => Some((g, Instant::now())),
+            (None, _) => None,
+        };
+        if let Some((generation, since)) = settled_since {
+            if since.elapsed() >= SETTLED_FOR {
+                return generation;
+            }
         }
         assert!(
             started.elapsed() < limit,
-            "the group did not settle within {limit:?}: {joins:?}"
+            "the group did not settle within {limit:?}: {now:?}"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        pause_ms(200);
     }
 }
 

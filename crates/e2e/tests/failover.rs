@@ -50,7 +50,7 @@ fn a_killed_member_loses_nothing_its_partitions_move_to_the_survivors() {
     // Kill a member that has work to lose: once the group has settled (every member in one
     // generation, each with partitions) and it has committed on its partitions in it.
     wait_until_settled(&members, Duration::from_secs(60));
-    let (_, victims) = last_join(&members[1]).expect("the member joined");
+    let (_, victims) = current_generation(&members[1]).expect("the member consumes");
     let on_victims = |offsets: &BTreeMap<i32, i64>| -> i64 {
         victims.iter().filter_map(|p| offsets.get(p)).sum()
     };

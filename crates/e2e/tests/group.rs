@@ -36,8 +36,8 @@ fn three_members_split_the_partitions_and_count_each_event_once() {
     let group = e2e::unique_topic("g");
     let members: Vec<_> = (0..3).map(|_| start_member(&topic, &group)).collect();
     wait_until_committed(&topic, &group, 3_000, Duration::from_secs(120));
-    // Let a rebalance that started late settle, then stop everyone.
-    pause(3);
+    // A rebalance may start late (members join one by one): stop everyone once it settled.
+    wait_until_settled(&members, Duration::from_secs(60));
     let summaries = stop_all(members);
 
     let total: u64 = summaries.iter().map(|s| s.consumed).sum();
@@ -98,10 +98,10 @@ fn a_member_stopped_with_sigterm_leaves_and_the_others_take_over_without_waiting
     let topic = e2e::unique_topic("group-leave");
     produce(&topic, 1_000);
     let group = e2e::unique_topic("g");
-    let leaving = start_member_with(&topic, &group, &settings);
-    let staying = start_member_with(&topic, &group, &settings);
+    let members = [0, 1].map(|_| start_member_with(&topic, &group, &settings));
     wait_until_committed(&topic, &group, 1_000, Duration::from_secs(120));
-    pause(3);
+    wait_until_settled(&members, Duration::from_secs(60));
+    let [leaving, staying] = members;
     let left = stop(leaving);
     assert!(!left.partitions.is_empty(), "both members had partitions");
 
