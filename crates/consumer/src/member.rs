@@ -13,6 +13,7 @@ use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
 
 use kafka::{
     admin,
+    backoff::Backoff,
     group::{Generation, GroupConfig, Membership},
 };
 use rskafka::client::{
@@ -39,9 +40,6 @@ const TOPIC_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How long a topic check may take before it is skipped (it must not hold up heartbeats).
 const TOPIC_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How long a member waits before rejoining after its partitions could not be set up.
-const SETUP_RETRY: Duration = Duration::from_secs(1);
 
 /// Where the member is in its life.
 enum State {
@@ -84,6 +82,8 @@ pub struct Member {
     committed: BTreeMap<i32, i64>,
     owned: Vec<i32>,
     topic_size: TopicSize,
+    /// Waits before rejoining when a generation's partitions could not be set up.
+    setup_backoff: Backoff,
     shutdown: Shutdown,
 }
 
@@ -107,6 +107,7 @@ impl Member {
             committed: BTreeMap::new(),
             owned: Vec::new(),
             topic_size: TopicSize::Unknown,
+            setup_backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
             shutdown,
         }
     }
@@ -155,13 +156,13 @@ impl Member {
         let Some(starts) = starts? else {
             self.owned.clear();
             // Rejoin, but not at once: what failed may take a moment to recover.
-            return Ok(
-                match unless_stopped(self.shutdown.clone(), tokio::time::sleep(SETUP_RETRY)).await {
-                    None => State::Stopping(None),
-                    Some(()) => State::Joining,
-                },
-            );
+            let wait = tokio::time::sleep(self.setup_backoff.next_wait());
+            return Ok(match unless_stopped(self.shutdown.clone(), wait).await {
+                None => State::Stopping(None),
+                Some(()) => State::Joining,
+            });
         };
+        self.setup_backoff.reset();
         let mut fetchers = Fetchers::start(starts, self.reset(), self.args.fetch_max_wait);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);

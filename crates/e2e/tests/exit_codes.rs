@@ -63,14 +63,20 @@ fn bad_flags_exit_2_before_connecting() {
 #[test]
 #[ignore = "end-to-end: needs a broker, run `just test`"]
 fn an_unreachable_broker_exits_2_in_bounded_time() {
-    for (binary, extra) in [
+    // All three at once: each may take its whole connection timeout.
+    let started: Vec<_> = [
         ("producer", vec!["--count", "1"]),
         ("consumer", vec![]),
         ("verifier", vec![]),
-    ] {
-        let mut args = vec!["--brokers", "127.0.0.1:1"];
-        args.extend(extra);
-        let out = e2e::run(binary, &args);
+    ]
+    .into_iter()
+    .map(|(binary, extra)| {
+        let args = [&["--brokers", "127.0.0.1:1"][..], &extra].concat();
+        (binary, e2e::spawn(e2e::binary(binary), &args))
+    })
+    .collect();
+    for (binary, child) in started {
+        let out = e2e::wait(child, Duration::from_secs(60));
         assert_user_error(&out, binary, "cannot reach Kafka at 127.0.0.1:1");
         assert!(
             out.elapsed < Duration::from_secs(30),
