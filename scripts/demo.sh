@@ -24,12 +24,15 @@ scripts/broker.sh stop tansu-demo
 scripts/broker.sh start tansu-demo "$port" >/dev/null
 echo "broker: tansu on $KAFKA_BROKERS"
 
-"$bin/producer" --count "$count" --rate "$rate" --partitions 3
+# The consumers first, as in a deployment: they join the group and wait for the topic, then
+# share its partitions while the producer writes.
 for i in 1 2; do
   "$bin/consumer" --client-id "demo-consumer-$i" --stats-interval 2s > ".run/demo-consumer-$i.log" 2>&1 &
   pids+=($!)
 done
-echo "two consumers joined group $KAFKA_GROUP_ID; letting them read for 8 s..."
+echo "two consumers started in group $KAFKA_GROUP_ID (logs: .run/demo-consumer-*.log)"
+"$bin/producer" --count "$count" --rate "$rate" --partitions 3
+echo "letting the consumers finish reading for 8 s..."
 sleep 8
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done
 wait "${pids[@]}" || true
