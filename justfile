@@ -10,10 +10,11 @@ default:
 test:
     scripts/test.sh
 
-# Formatting and lints, as CI runs them.
+# Formatting, lints and doc links, as CI runs them.
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 # Install the local brokers and tools (tansu takes ~11 minutes to build the first time).
 install:

@@ -133,7 +133,7 @@ pub fn current_generation(member: &Child) -> Option<(i32, Vec<i32>)> {
 const SETTLED_FOR: Duration = Duration::from_secs(2);
 
 /// Waits until every member consumes in one same generation with partitions of its own, and
-/// has for [`SETTLED_FOR`], for at most `limit`; returns that generation.
+/// has for two seconds (past a heartbeat interval of the test settings), for at most `limit`; returns that generation.
 pub fn wait_until_settled(members: &[Child], limit: Duration) -> i32 {
     let started = Instant::now();
     let mut settled_since: Option<(i32, Instant)> = None;

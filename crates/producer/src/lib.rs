@@ -1,7 +1,7 @@
 //! `producer`: simulates shoppers and publishes their events to Kafka.
 //!
 //! Each record is the seed's JSON, keyed by user, tagged with the audit headers `run_id` and
-//! `seq`. The run ([`run`]) paces the generator, batches per partition ([`publisher`]), reports
+//! `seq`. The run ([`mod@run`]) paces the generator, batches per partition ([`publisher`]), reports
 //! progress ([`progress`]); when it ends (count reached, duration over, Ctrl+C or SIGTERM) it
 //! waits for every acknowledgement, publishes the run's manifest to the runs topic, and prints a
 //! summary ([`summary`]).

@@ -2,7 +2,7 @@
 //!
 //! Each partition gathers its records into a batch; a batch goes out as one produce request
 //! (acks=all) as soon as its partition has no request in flight, or when it is full, with at most
-//! [`MAX_REQUESTS_PER_PARTITION`] requests in flight per partition. So a slow trickle of events
+//! `MAX_REQUESTS_PER_PARTITION` requests in flight per partition. So a slow trickle of events
 //! is sent at once (no linger timer: lowest latency), and a flood batches itself while earlier
 //! requests are on the wire. Events are counted as acked or failed only when the broker answers
 //! their request: nothing is counted as acked on hope.
