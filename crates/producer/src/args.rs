@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+use rskafka::client::partition::Compression;
 use service::{duration, Flags, KafkaArgs, EXIT_CODES};
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
@@ -39,6 +40,11 @@ pub struct Args {
     #[arg(long, env = "PRODUCER_USERS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub users: u32,
 
+    /// Compression of the record batches (Kafka's `compression.type`), to measure what it costs
+    /// on a cluster. Readers decompress every codec.
+    #[arg(long, env = "PRODUCER_COMPRESSION", value_enum, default_value_t = Codec::None)]
+    pub compression: Codec,
+
     /// Seed of the simulation: the same seed gives the same events (timestamps aside).
     #[arg(long, env = "PRODUCER_SEED")]
     pub seed: Option<u64>,
@@ -50,6 +56,41 @@ pub struct Args {
     /// Client id sent to the brokers.
     #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "producer")]
     pub client_id: String,
+}
+
+/// The batch compression codecs, by Kafka's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Codec {
+    /// No compression.
+    None,
+    /// gzip (deflate).
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4 frames.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl std::fmt::Display for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.to_possible_value().expect("no codec is skipped");
+        f.write_str(value.get_name())
+    }
+}
+
+impl Codec {
+    /// The codec as rskafka's producer takes it.
+    pub fn compression(self) -> Compression {
+        match self {
+            Codec::None => Compression::NoCompression,
+            Codec::Gzip => Compression::Gzip,
+            Codec::Snappy => Compression::Snappy,
+            Codec::Lz4 => Compression::Lz4,
+            Codec::Zstd => Compression::Zstd,
+        }
+    }
 }
 
 impl Flags for Args {
@@ -65,6 +106,25 @@ impl Flags for Args {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compression_takes_kafkas_names() {
+        for (name, codec) in [
+            ("none", Codec::None),
+            ("gzip", Codec::Gzip),
+            ("snappy", Codec::Snappy),
+            ("lz4", Codec::Lz4),
+            ("zstd", Codec::Zstd),
+        ] {
+            let args = Args::try_parse_from(["producer", "--compression", name]).unwrap();
+            assert_eq!(args.compression, codec, "{name}");
+        }
+        assert!(Args::try_parse_from(["producer", "--compression", "brotli"]).is_err());
+        assert_eq!(
+            Args::try_parse_from(["producer"]).unwrap().compression,
+            Codec::None
+        );
+    }
 
     #[test]
     fn rates_must_be_finite_and_not_negative() {

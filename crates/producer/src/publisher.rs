@@ -67,6 +67,7 @@ pub struct Tally {
 /// Publishes events of one run to the partitions of one topic.
 pub struct Publisher {
     run_id: String,
+    compression: Compression,
     partitions: Vec<Arc<PartitionClient>>,
     batches: Vec<Batch>,
     requests_per_partition: Vec<usize>,
@@ -77,11 +78,17 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// A publisher writing to `partitions` (one client per partition, in order).
-    pub fn new(run_id: String, partitions: Vec<Arc<PartitionClient>>) -> Publisher {
+    /// A publisher writing to `partitions` (one client per partition, in order), its batches
+    /// compressed with `compression`.
+    pub fn new(
+        run_id: String,
+        partitions: Vec<Arc<PartitionClient>>,
+        compression: Compression,
+    ) -> Publisher {
         let count = partitions.len();
         Publisher {
             run_id,
+            compression,
             partitions,
             batches: (0..count).map(|_| Batch::default()).collect(),
             requests_per_partition: vec![0; count],
@@ -137,8 +144,9 @@ impl Publisher {
         } = mem::take(&mut self.batches[partition]);
         self.requests_per_partition[partition] += 1;
         let client = Arc::clone(&self.partitions[partition]);
+        let compression = self.compression;
         self.requests.push(Box::pin(async move {
-            let result = client.produce(records, Compression::NoCompression).await;
+            let result = client.produce(records, compression).await;
             if let Err(error) = &result {
                 tracing::warn!(
                     partition,

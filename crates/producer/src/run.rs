@@ -24,8 +24,10 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let partition_clients = client::partition_clients(&client, topic, partitions).await?;
 
     let run_id = new_run_id();
-    tracing::info!(%run_id, topic, partitions, rate = args.rate, "producing");
-    let mut publisher = Publisher::new(run_id.clone(), partition_clients);
+    let compression = args.compression;
+    tracing::info!(%run_id, topic, partitions, rate = args.rate, %compression, "producing");
+    let mut publisher =
+        Publisher::new(run_id.clone(), partition_clients, compression.compression());
     let started = Instant::now();
     let span = produce_events(&args, &mut publisher, shutdown).await;
     publisher.settle_all().await;
