@@ -61,6 +61,7 @@ class Proc:
         self.popen = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True, cwd=ROOT)
         self.stdout = []
+        self.cpu_s = None
         self.rss_kb = 0
         self.hwm_kb = 0
         self.done = False
@@ -129,14 +130,15 @@ class Proc:
                         self.hwm_kb = max(self.hwm_kb, int(line.split()[1]))
         except OSError:
             pass
-        _, status, _ = os.wait4(self.popen.pid, 0)
+        _, status, usage = os.wait4(self.popen.pid, 0)
         wall = time.perf_counter() - self.started
+        self.cpu_s = usage.ru_utime + usage.ru_stime
         self.done = True
         self.popen.returncode = os.waitstatus_to_exitcode(status)
         for thread in self.threads[:2]:
             thread.join(5)
         self.log.write(f"\n[bench] exit {self.popen.returncode}, {wall:.3f}s, "
-                       f"peak RSS {self.hwm_kb} KiB\n")
+                       f"CPU {self.cpu_s:.3f}s, peak RSS {self.hwm_kb} KiB\n")
         self.log.close()
         return self.popen.returncode, wall, self.hwm_kb, self.stdout
 
@@ -155,7 +157,7 @@ def run_json(name, cmd, timeout=600):
     if code != 0:
         raise RuntimeError(f"{name} exited with {code}: see {LOGS / (name + '.log')}")
     result = proc.json()
-    result.update(wall_s=wall, peak_rss_kb=peak)
+    result.update(wall_s=wall, peak_rss_kb=peak, cpu_s=proc.cpu_s)
     return result
 
 
@@ -199,7 +201,7 @@ def our_producer(brokers, topic, count, tag):
                                            "--json"])
     assert r["acked"] == count, r
     return {"events_per_s": r["events_per_s"], "peak_rss_kb": r["peak_rss_kb"],
-            "wall_s": r["wall_s"]}
+            "wall_s": r["wall_s"], "cpu_s": r["cpu_s"]}
 
 
 def anchor(script, tag, *args):
@@ -250,7 +252,7 @@ def our_consumer(brokers, topic, group, count, tag, fetch_wait_ms=None, ready=No
     summary = proc.json()
     return {"events_per_s": summary["events_per_s"], "consumed": summary["consumed"],
             "latency": summary.get("latency"), "peak_rss_kb": peak, "steady_rss_kb": steady,
-            "wall_s": wall}
+            "wall_s": wall, "cpu_s": proc.cpu_s}
 
 
 def our_verifier(brokers, topic, count, tag):
@@ -258,7 +260,7 @@ def our_verifier(brokers, topic, count, tag):
                                            topic, "--json"])
     assert r["total"] == count and r["ok"], {k: r[k] for k in ("total", "lost", "ok")}
     return {"events_per_s": r["total"] / r["wall_s"], "wall_s": r["wall_s"],
-            "peak_rss_kb": r["peak_rss_kb"], "read": r["total"]}
+            "peak_rss_kb": r["peak_rss_kb"], "read": r["total"], "cpu_s": r["cpu_s"]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,11 +320,17 @@ def main():
         loads.append(loadavg())
         print(f"--- {name} (load average {loads[-1]:.2f})", file=sys.stderr, flush=True)
 
-    def record(key, value):
+    def record(key, value, events=None):
+        """Keeps one measurement; with `events`, also the process's CPU (user + sys) per
+        million events."""
+        if events and value.get("cpu_s") is not None:
+            value["cpu_s_per_million"] = value["cpu_s"] / events * 1e6
         results.setdefault(key, []).append(value)
-        shown = {k: (round(v) if isinstance(v, float) and v > 100 else v)
+        shown = {k: (round(v) if isinstance(v, float) and v > 100 else
+                     round(v, 2) if isinstance(v, float) else v)
                  for k, v in value.items() if k in ("events_per_s", "peak_rss_kb",
-                                                     "steady_rss_kb", "latency")}
+                                                     "steady_rss_kb", "latency",
+                                                     "cpu_s_per_million")}
         print(f"  {key}: {shown}", file=sys.stderr, flush=True)
 
     try:
@@ -330,16 +338,17 @@ def main():
             brokers = fresh_tansu()
             section(f"producer: {count} events, acks=all, tansu memory at {brokers}")
             for i in range(runs):
-                record("producer.ours", our_producer(brokers, f"p-ours-{stamp}-{i}", count, i))
+                record("producer.ours", our_producer(brokers, f"p-ours-{stamp}-{i}", count, i),
+                       count)
                 topic = f"p-rdk-{stamp}-{i}"
                 create_topic(brokers, topic)
                 record("producer.librdkafka", anchor("librdkafka_produce.py", i, brokers, topic,
-                                                     count))
+                                                     count), count)
                 if i < few:
                     topic = f"p-kp-{stamp}-{i}"
                     create_topic(brokers, topic)
                     record("producer.kafka_python", anchor("kafka_python_produce.py", i, brokers,
-                                                           topic, count))
+                                                           topic, count), count)
         if "consumer" in sections or "verifier" in sections:
             brokers = fresh_tansu()
             data = f"c-data-{stamp}"
@@ -348,16 +357,16 @@ def main():
                 section(f"consumer: {count} events, fresh group each run, tansu memory")
                 for i in range(runs):
                     record("consumer.ours", our_consumer(brokers, data, f"g-ours-{stamp}-{i}",
-                                                         count, i, TANSU_FETCH_WAIT_MS))
+                                                         count, i, TANSU_FETCH_WAIT_MS), count)
                     record("consumer.librdkafka", anchor("librdkafka_consume.py", i, brokers, data,
                                                          f"g-rdk-{stamp}-{i}", count,
-                                                         TANSU_FETCH_WAIT_MS))
+                                                         TANSU_FETCH_WAIT_MS), count)
             if "verifier" in sections:
                 section(f"verifier: full scan of {count} events, tansu memory")
                 for i in range(runs):
-                    record("verifier.ours", our_verifier(brokers, data, count, i))
+                    record("verifier.ours", our_verifier(brokers, data, count, i), count)
                     record("verifier.librdkafka", anchor("librdkafka_scan.py", i, brokers, data,
-                                                         0))
+                                                         0), count)
         if "latency" in sections:
             brokers = fresh_tansu()
             section(f"latency: {latency_count} events at {LATENCY_RATE}/s, tansu memory")
@@ -384,15 +393,15 @@ def main():
             produce_dataset(brokers, data, mock_count, "dataset-mock")
             for i in range(runs):
                 record("mock_consumer.ours", our_consumer(brokers, data, f"mg-ours-{stamp}-{i}",
-                                                          mock_count, f"mock-{i}"))
+                                                          mock_count, f"mock-{i}"), mock_count)
                 if i < few:
                     record("mock_consumer.kafka_python", anchor(
                         "kafka_python_consume.py", f"mock-{i}", brokers, data,
-                        f"mg-kp-{stamp}-{i}", mock_count))
+                        f"mg-kp-{stamp}-{i}", mock_count), mock_count)
                     # What the mock cluster serves to a fast client: the ceiling of this row.
                     record("mock_consumer.librdkafka", anchor(
                         "librdkafka_consume.py", f"mock-{i}", brokers, data,
-                        f"mg-rdk-{stamp}-{i}", mock_count))
+                        f"mg-rdk-{stamp}-{i}", mock_count), mock_count)
     finally:
         broker("stop", "tansu-memory")
         broker("stop", "mock")
@@ -450,6 +459,14 @@ def summarise(results):
         },
     }
 
+    def cpu(key):
+        return med(key, "cpu_s_per_million")
+
+    s["cpu_s_per_million"] = {
+        row: {client: cpu(f"{row}.{client}") for client in ("ours", "librdkafka", "kafka_python")}
+        for row in ("producer", "consumer", "mock_consumer", "verifier")
+    }
+
     def ratio(a, b):
         return a / b if a is not None and b else None
 
@@ -481,6 +498,11 @@ def summarise(results):
         else lat_ms["p99"] < 50,
     }
     return s
+
+
+def cpu(summary, row, client):
+    value = summary.get("cpu_s_per_million", {}).get(row, {}).get(client)
+    return "" if value is None else f"{value:.2f}"
 
 
 def render(report):
@@ -540,6 +562,14 @@ def render(report):
         f"{mb(s['rss_kb']['kafka_python_consumer_after'])} (mock) |",
         f"| verifier / scan | {mb(s['rss_kb']['verifier_peak'])} | "
         f"{mb(s['rss_kb']['librdkafka_scan_peak'])} | |",
+        "",
+        "| CPU s per million events (user + sys of the whole process) | ours | librdkafka | kafka-python-ng |",
+        "|---|---:|---:|---:|",
+        *[f"| {label} | {cpu(s, row, 'ours')} | {cpu(s, row, 'librdkafka')} | "
+          f"{cpu(s, row, 'kafka_python')} |"
+          for row, label in (("producer", "producer"), ("consumer", "consumer"),
+                             ("mock_consumer", "consumer on the mock cluster"),
+                             ("verifier", "verifier / scan"))],
         "",
         "| target | met |",
         "|---|---|",
