@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use kafka::fetch_size::DEFAULT_MAX_BYTES;
 use service::{duration, Flags, KafkaArgs, EXIT_CODES};
 
 /// Joins a Kafka consumer group and shows live statistics of the shop's events.
@@ -49,6 +50,12 @@ pub struct Args {
     /// wait, records or not, so lower it (e.g. 10ms) for low latency on tansu.
     #[arg(long, env = "CONSUMER_FETCH_MAX_WAIT", default_value = "500ms", value_parser = duration::parse)]
     pub fetch_max_wait: Duration,
+
+    /// The largest fetch of one partition, in bytes: a fetch grows up to this for a record larger
+    /// than the usual fetch (Kafka's `fetch.max.bytes`, 50 MiB by default).
+    #[arg(long, env = "CONSUMER_FETCH_MAX_BYTES", default_value_t = DEFAULT_MAX_BYTES,
+          value_parser = clap::value_parser!(i32).range(1024..))]
+    pub fetch_max_bytes: i32,
 
     /// Print the final summary as one JSON object on stdout (statistics and logs go to stderr).
     #[arg(long, env = "CONSUMER_JSON")]

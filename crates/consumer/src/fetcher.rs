@@ -5,7 +5,10 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use events::audit;
-use kafka::backoff::Backoff;
+use kafka::{
+    backoff::Backoff,
+    fetch_size::{Answer, FetchSize},
+};
 use rskafka::{
     client::{
         error::{Error as ClientError, ProtocolError},
@@ -84,11 +87,13 @@ pub struct Fetchers {
 impl Fetchers {
     /// Starts fetching each partition from its offset; `reset` is where to go when an offset
     /// is out of range (retention removed it, or it is past the end); a fetch waits at most
-    /// `max_wait` on the broker for new records.
+    /// `max_wait` on the broker for new records, and grows up to `max_bytes` for a record
+    /// larger than the usual fetch.
     pub fn start(
         partitions: BTreeMap<i32, (Arc<PartitionClient>, i64)>,
         reset: OffsetAt,
         max_wait: Duration,
+        max_bytes: i32,
     ) -> Fetchers {
         let max_wait_ms = i32::try_from(max_wait.as_millis()).unwrap_or(i32::MAX);
         // One batch per partition waiting while the next is fetched: fetching overlaps
@@ -96,12 +101,16 @@ impl Fetchers {
         let (tx, batches) = mpsc::channel(partitions.len().max(1));
         let mut tasks = JoinSet::new();
         for (partition, (client, offset)) in partitions {
+            let limits = Limits {
+                reset,
+                max_wait_ms,
+                max_bytes,
+            };
             tasks.spawn(fetch_partition(
                 partition,
                 client,
                 offset,
-                reset,
-                max_wait_ms,
+                limits,
                 tx.clone(),
             ));
         }
@@ -125,22 +134,57 @@ impl Fetchers {
     }
 }
 
+/// How a partition is fetched.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Where to go when the offset is out of range.
+    reset: OffsetAt,
+    /// How long a fetch may wait on the broker.
+    max_wait_ms: i32,
+    /// The largest fetch, for a record larger than the usual one.
+    max_bytes: i32,
+}
+
 async fn fetch_partition(
     partition: i32,
     client: Arc<PartitionClient>,
     mut offset: i64,
-    reset: OffsetAt,
-    max_wait_ms: i32,
+    limits: Limits,
     tx: mpsc::Sender<Fetched>,
 ) {
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
+    let mut size = FetchSize::new(FETCH_MAX_BYTES, limits.max_bytes);
+    // The offset a stall was reported at: said once, loudly, not at every retry.
+    let mut reported_stuck_at = None;
     loop {
         match client
-            .fetch_records(offset, 1..FETCH_MAX_BYTES, max_wait_ms)
+            .fetch_records(offset, 1..size.bytes(), limits.max_wait_ms)
             .await
         {
             Ok((records, high_watermark)) => {
-                backoff.reset();
+                match size.after(offset, !records.is_empty(), high_watermark) {
+                    Answer::Records => backoff.reset(),
+                    Answer::Grown(bytes) => tracing::info!(
+                        partition,
+                        offset,
+                        bytes,
+                        "no record fits the fetch: asking for more bytes"
+                    ),
+                    Answer::Stuck => {
+                        if reported_stuck_at.replace(offset) != Some(offset) {
+                            tracing::error!(
+                                partition,
+                                offset,
+                                high_watermark,
+                                max_bytes = size.bytes(),
+                                "stuck: the record at this offset is larger than \
+                                 --fetch-max-bytes (or the broker withholds it); raise \
+                                 --fetch-max-bytes"
+                            );
+                        }
+                        tokio::time::sleep(backoff.next_wait()).await;
+                    }
+                }
                 if let Some(last) = records.last() {
                     offset = last.offset + 1;
                 }
@@ -156,7 +200,7 @@ async fn fetch_partition(
             Err(ClientError::ServerError {
                 protocol_error: ProtocolError::OffsetOutOfRange,
                 ..
-            }) => match client.get_offset(reset).await {
+            }) => match client.get_offset(limits.reset).await {
                 Ok(start) => {
                     tracing::warn!(
                         partition,

@@ -163,7 +163,12 @@ impl Member {
             });
         };
         self.setup_backoff.reset();
-        let mut fetchers = Fetchers::start(starts, self.reset(), self.args.fetch_max_wait);
+        let mut fetchers = Fetchers::start(
+            starts,
+            self.reset(),
+            self.args.fetch_max_wait,
+            self.args.fetch_max_bytes,
+        );
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
         let mut stats = ticker(self.args.stats_interval);

@@ -2,9 +2,13 @@
 //! test` runs these against tansu and librdkafka's mock cluster): sharing partitions, resuming
 //! from committed offsets, leaving the group on SIGTERM.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
-use e2e::{group::*, Topic};
+use e2e::{group::*, topic::record, Topic};
+use rskafka::client::partition::Compression;
 
 #[test]
 #[ignore = "end-to-end: needs a broker, run `just test`"]
@@ -136,4 +140,34 @@ fn a_member_started_before_its_topic_exists_consumes_it_once_created() {
         seqs_of(&summary, &produced.manifest.run_id),
         (0..1_000).collect()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+async fn a_record_larger_than_the_usual_fetch_is_read_not_stalled_on() {
+    // 900 KB: more than the consumer's usual 512 KiB fetch, which some brokers answer with
+    // nothing at all rather than with the record (docs/brokers.md).
+    let topic = Topic::new("group-large");
+    topic.produce(&["--count", "100", "--partitions", "1"]);
+    let large = vec![b'x'; 900_000];
+    topic
+        .partition(&topic.name, 0)
+        .await
+        .produce(
+            vec![record(b"large", &large, BTreeMap::new())],
+            Compression::NoCompression,
+        )
+        .await
+        .expect("the broker takes a 900 KB record");
+    topic.produce(&["--count", "100"]);
+
+    let group = e2e::unique_topic("g");
+    let member = start_member(&topic.name, &group);
+    wait_until_committed(&topic.name, &group, 201, Duration::from_secs(60));
+    let summary = stop(member);
+    assert_eq!(summary.consumed, 201, "{summary:?}");
+    assert_eq!(summary.invalid, 1, "the large record is not an event");
+    let (code, report) = topic.verify();
+    assert_eq!(code, Some(0), "{report:#?}");
+    assert_eq!((report.total, report.invalid), (201, 1));
 }

@@ -6,6 +6,7 @@
 //! - [`client`]: an rskafka client that gives up in bounded time, and partition clients;
 //! - [`admin`]: topic creation and partition counts;
 //! - [`scan`]: reading a partition from its earliest offset to its high watermark;
+//! - [`fetch_size`]: how much a partition's next fetch asks for, growing past a large record;
 //! - [`partitioner`]: Kafka's default key partitioner (murmur2), as Java and librdkafka hash;
 //! - [`backoff`]: the one retry policy every retry loop uses;
 //! - [`group`]: Kafka's classic consumer-group protocol (membership, coordinator requests,
@@ -19,6 +20,7 @@ pub mod backoff;
 pub mod client;
 pub mod connection;
 mod error;
+pub mod fetch_size;
 pub mod group;
 pub mod partitioner;
 pub mod scan;

@@ -8,7 +8,11 @@ use rskafka::{
     record::RecordAndOffset,
 };
 
-use crate::{backoff::Backoff, Error, Result};
+use crate::{
+    backoff::Backoff,
+    fetch_size::{self, Answer, FetchSize},
+    Error, Result,
+};
 
 /// Bytes a scan asks for per partition fetch (librdkafka's default `max.partition.fetch.bytes`).
 pub const SCAN_FETCH_MAX_BYTES: i32 = 1024 * 1024;
@@ -41,18 +45,25 @@ where
     // fetches do not wait on the broker, so the retries do), then the rest of the range holds
     // nothing readable. A broker busy or changing leader for a moment is not taken for a loss.
     let mut empty = Backoff::new(Duration::from_millis(100), Duration::from_millis(800));
+    let mut size = FetchSize::new(SCAN_FETCH_MAX_BYTES, fetch_size::DEFAULT_MAX_BYTES);
     while offset < end {
         let (records, _high_watermark) = partition
-            .fetch_records(offset, 1..SCAN_FETCH_MAX_BYTES, SCAN_MAX_WAIT_MS)
+            .fetch_records(offset, 1..size.bytes(), SCAN_MAX_WAIT_MS)
             .await
             .map_err(Error::client(format!("fetching {}", name())))?;
+        // Against the watermark taken at the start: what is below it is there to be read.
+        if let Answer::Grown(_) = size.after(offset, !records.is_empty(), end) {
+            continue;
+        }
         let Some(last) = records.last().map(|r| r.offset) else {
             if empty.attempts() + 1 >= EMPTY_FETCHES_GIVEN_UP_AFTER {
-                tracing::warn!(
+                tracing::error!(
                     partition = partition.partition(),
                     offset,
                     end,
-                    "nothing readable before the end"
+                    max_bytes = size.bytes(),
+                    "nothing readable before the end, even in a fetch of max_bytes: a record \
+                     larger than that, or one the broker withholds"
                 );
                 break;
             }
