@@ -304,7 +304,7 @@ def main():
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 5)))
     parser.add_argument("--count", type=int, default=int(os.environ.get("BENCH_COUNT", 200_000)))
     parser.add_argument("--only", default=os.environ.get("BENCH_ONLY",
-                                                         "producer,consumer,verifier,latency,mock"))
+                                                         "producer,consumer,zstd,verifier,latency,mock"))
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = parser.parse_args()
     runs, count, latency_count = args.runs, args.count, 10_000
@@ -367,6 +367,19 @@ def main():
                     record("verifier.ours", our_verifier(brokers, data, count, i), count)
                     record("verifier.librdkafka", anchor("librdkafka_scan.py", i, brokers, data,
                                                          0), count)
+        if "zstd" in sections:
+            brokers = fresh_tansu()
+            data = f"z-data-{stamp}"
+            create_topic(brokers, data)
+            anchor("librdkafka_produce.py", "zstd-dataset", brokers, data, count, "zstd")
+            section(f"consumer: {count} events written by librdkafka with zstd, tansu memory")
+            for i in range(runs):
+                record("zstd_consumer.ours", our_consumer(brokers, data, f"gz-ours-{stamp}-{i}",
+                                                          count, f"zstd-{i}",
+                                                          TANSU_FETCH_WAIT_MS), count)
+                record("zstd_consumer.librdkafka", anchor("librdkafka_consume.py", f"zstd-{i}",
+                                                          brokers, data, f"gz-rdk-{stamp}-{i}",
+                                                          count, TANSU_FETCH_WAIT_MS), count)
         if "latency" in sections:
             brokers = fresh_tansu()
             section(f"latency: {latency_count} events at {LATENCY_RATE}/s, tansu memory")
@@ -439,6 +452,8 @@ def summarise(results):
         "producer": {"ours": med("producer.ours"), "librdkafka": med("producer.librdkafka"),
                      "kafka_python": med("producer.kafka_python")},
         "consumer": {"ours": med("consumer.ours"), "librdkafka": med("consumer.librdkafka")},
+        "zstd_consumer": {"ours": med("zstd_consumer.ours"),
+                          "librdkafka": med("zstd_consumer.librdkafka")},
         "mock_consumer": {"ours": med("mock_consumer.ours"),
                           "librdkafka": med("mock_consumer.librdkafka"),
                           "kafka_python": med("mock_consumer.kafka_python")},
@@ -464,7 +479,7 @@ def summarise(results):
 
     s["cpu_s_per_million"] = {
         row: {client: cpu(f"{row}.{client}") for client in ("ours", "librdkafka", "kafka_python")}
-        for row in ("producer", "consumer", "mock_consumer", "verifier")
+        for row in ("producer", "consumer", "zstd_consumer", "mock_consumer", "verifier")
     }
 
     def ratio(a, b):
@@ -474,6 +489,8 @@ def summarise(results):
         "producer_vs_librdkafka": ratio(s["producer"]["ours"], s["producer"]["librdkafka"]),
         "producer_vs_kafka_python": ratio(s["producer"]["ours"], s["producer"]["kafka_python"]),
         "consumer_vs_librdkafka": ratio(s["consumer"]["ours"], s["consumer"]["librdkafka"]),
+        "consumer_vs_librdkafka_zstd": ratio(s["zstd_consumer"]["ours"],
+                                             s["zstd_consumer"]["librdkafka"]),
         "consumer_vs_kafka_python_mock": ratio(s["mock_consumer"]["ours"],
                                                s["mock_consumer"]["kafka_python"]),
         "consumer_vs_librdkafka_mock": ratio(s["mock_consumer"]["ours"],
@@ -538,6 +555,9 @@ def render(report):
         f"| {x(r['producer_vs_kafka_python'])} |",
         f"| consumer, 1 group member | {rate(s['consumer']['ours'])} | "
         f"{rate(s['consumer']['librdkafka'])} | {x(r['consumer_vs_librdkafka'])} | | |",
+        f"| consumer, zstd-compressed input (written by librdkafka) | "
+        f"{rate(s['zstd_consumer']['ours'])} | {rate(s['zstd_consumer']['librdkafka'])} | "
+        f"{x(r['consumer_vs_librdkafka_zstd'])} | | |",
         f"| consumer on the mock cluster ({c['mock_events']:,} events) | "
         f"{rate(s['mock_consumer']['ours'])} | "
         f"{rate(s['mock_consumer']['librdkafka'])} | {x(r['consumer_vs_librdkafka_mock'])} | "
@@ -568,6 +588,7 @@ def render(report):
         *[f"| {label} | {cpu(s, row, 'ours')} | {cpu(s, row, 'librdkafka')} | "
           f"{cpu(s, row, 'kafka_python')} |"
           for row, label in (("producer", "producer"), ("consumer", "consumer"),
+                             ("zstd_consumer", "consumer, zstd input"),
                              ("mock_consumer", "consumer on the mock cluster"),
                              ("verifier", "verifier / scan"))],
         "",

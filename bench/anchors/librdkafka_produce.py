@@ -1,6 +1,7 @@
 """Anchor: librdkafka (confluent-kafka) producing N keyed JSON events with acks=all.
 
-Usage: librdkafka_produce.py BROKERS TOPIC COUNT. Prints {"acked", "elapsed_s", "events_per_s"}:
+Usage: librdkafka_produce.py BROKERS TOPIC COUNT [COMPRESSION]. COMPRESSION is librdkafka's
+`compression.type` (none by default). Prints {"acked", "elapsed_s", "events_per_s"}:
 acked events per second from the first produce() to the end of flush(), acks counted in the
 delivery callbacks. librdkafka's defaults otherwise (linger.ms 5, batch.size 1 MB).
 """
@@ -13,8 +14,10 @@ from common import events, now, report
 
 def main():
     brokers, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    compression = sys.argv[4] if len(sys.argv) > 4 else "none"
     payloads = events(count)
-    producer = Producer({"bootstrap.servers": brokers, "acks": "all", "client.id": "anchor"})
+    producer = Producer({"bootstrap.servers": brokers, "acks": "all", "client.id": "anchor",
+                         "compression.type": compression})
     producer.list_topics(topic, timeout=10)  # connect and learn the leaders before the clock
     acked = failed = 0
 
