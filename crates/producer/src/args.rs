@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rskafka::client::partition::Compression;
-use service::{duration, Flags, KafkaArgs, EXIT_CODES};
+use service::{duration, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
 ///
@@ -16,9 +16,9 @@ pub struct Args {
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
-    /// Topic receiving each run's manifest (created when missing).
-    #[arg(long, env = "KAFKA_RUNS_TOPIC", default_value = "evenements.runs")]
-    pub runs_topic: String,
+    /// The runs topic.
+    #[command(flatten)]
+    pub runs: RunsArgs,
 
     /// Stop after this many events (0 or absent: no limit).
     #[arg(long, env = "PRODUCER_COUNT")]

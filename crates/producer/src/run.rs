@@ -20,7 +20,7 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let client = client::connect(&brokers, &args.client_id).await?;
     let topic = &args.kafka.topic;
     let partitions = admin::ensure_topic(&client, &brokers, topic, args.partitions.into()).await?;
-    admin::ensure_topic(&client, &brokers, &args.runs_topic, 1).await?;
+    admin::ensure_topic(&client, &brokers, &args.runs.runs_topic, 1).await?;
     let partition_clients = client::partition_clients(&client, topic, partitions).await?;
 
     let run_id = new_run_id();
@@ -34,7 +34,7 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let elapsed = started.elapsed();
 
     let manifest = manifest(&run_id, topic, &publisher, span);
-    publish_manifest(&client, &args.runs_topic, &manifest).await?;
+    publish_manifest(&client, &args.runs.runs_topic, &manifest).await?;
     let summary = Summary::new(manifest, elapsed);
     if args.json {
         println!(

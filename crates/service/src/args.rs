@@ -1,4 +1,4 @@
-//! The connection flags every service takes, with Kafka's names and an environment variable each.
+//! The flags several services take, with Kafka's names and an environment variable each.
 
 /// Connection flags common to every service.
 #[derive(Debug, Clone, clap::Args)]
@@ -10,6 +10,14 @@ pub struct KafkaArgs {
     /// Topic carrying the events.
     #[arg(long, env = "KAFKA_TOPIC", default_value = "evenements")]
     pub topic: String,
+}
+
+/// Where the delivery audit's run manifests live: written by the producer, read by the verifier.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunsArgs {
+    /// Topic of the producer runs' manifests (the producer creates it when missing).
+    #[arg(long, env = "KAFKA_RUNS_TOPIC", default_value = "evenements.runs")]
+    pub runs_topic: String,
 }
 
 impl KafkaArgs {

@@ -13,7 +13,7 @@ pub mod exit;
 pub mod logging;
 pub mod shutdown;
 
-pub use args::KafkaArgs;
+pub use args::{KafkaArgs, RunsArgs};
 pub use exit::{Outcome, EXIT_CODES};
 pub use shutdown::Shutdown;
 

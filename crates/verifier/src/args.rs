@@ -1,7 +1,7 @@
 //! The verifier's flags, each with its environment variable.
 
 use clap::Parser;
-use service::{Flags, KafkaArgs, EXIT_CODES};
+use service::{Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 
 /// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
 ///
@@ -13,9 +13,9 @@ pub struct Args {
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
-    /// Topic holding the producers' run manifests.
-    #[arg(long, env = "KAFKA_RUNS_TOPIC", default_value = "evenements.runs")]
-    pub runs_topic: String,
+    /// The runs topic.
+    #[command(flatten)]
+    pub runs: RunsArgs,
 
     /// Sample events shown per event type.
     #[arg(long, env = "VERIFIER_SAMPLES", default_value_t = 1)]

@@ -37,17 +37,20 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
         }
         .into());
     };
-    let manifests = match admin::partition_count(&client, &args.runs_topic).await? {
+    let manifests = match admin::partition_count(&client, &args.runs.runs_topic).await? {
         Some(_) => {
             let runs = client
-                .partition_client(&args.runs_topic, 0, UnknownTopicHandling::Error)
+                .partition_client(&args.runs.runs_topic, 0, UnknownTopicHandling::Error)
                 .await
-                .map_err(kafka::Error::client(format!("reading {}", args.runs_topic)))?;
+                .map_err(kafka::Error::client(format!(
+                    "reading {}",
+                    args.runs.runs_topic
+                )))?;
             scan::read_manifests(&runs, topic).await?
         }
         None => {
             tracing::warn!(
-                runs_topic = args.runs_topic,
+                runs_topic = args.runs.runs_topic,
                 "no runs topic: every run will show as unfinished"
             );
             Vec::new()
