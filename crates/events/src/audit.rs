@@ -247,17 +247,6 @@ pub struct DeliveryAudit {
 }
 
 impl DeliveryAudit {
-    /// Notes one record read from `partition` with `key`, straight from its headers; allocates
-    /// nothing for records of a run and key already seen.
-    pub fn observe_headers(
-        &mut self,
-        partition: i32,
-        key: Option<&[u8]>,
-        headers: &BTreeMap<String, Vec<u8>>,
-    ) {
-        self.observe_parts(partition, key, parse_headers(headers));
-    }
-
     /// Notes one record read from `partition` with `key`, its tag already read by
     /// [`parse_headers`] as `(run_id, seq)`; `None` for an unaudited record.
     pub fn observe_parts(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<(&str, u64)>) {
@@ -411,15 +400,16 @@ mod tests {
     }
 
     #[test]
-    fn observing_headers_is_observing_their_parsed_tag() {
+    fn observing_parsed_headers_is_observing_their_tag() {
         let (mut by_tag, mut by_headers) = (DeliveryAudit::default(), DeliveryAudit::default());
         for seq in [0, 1, 5, 3, 3, 2] {
             let tag = tag("r", seq);
             by_tag.observe_parts(1, Some(b"k"), Some((&tag.run_id, tag.seq)));
-            by_headers.observe_headers(1, Some(b"k"), &tag.to_headers());
+            let headers = tag.to_headers();
+            by_headers.observe_parts(1, Some(b"k"), parse_headers(&headers));
         }
         by_tag.observe_parts(1, None, None);
-        by_headers.observe_headers(1, None, &BTreeMap::new());
+        by_headers.observe_parts(1, None, parse_headers(&BTreeMap::new()));
         let manifests = [manifest("r", 6, vec![])];
         assert_eq!(
             by_tag.reconcile(&manifests),
