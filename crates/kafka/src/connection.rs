@@ -175,8 +175,7 @@ impl Connection {
             .await
             .map_err(|source| self.io_error(source))?;
         let body = self.read_answer().await?;
-        decode_response::<R>(body, version, correlation_id)
-            .map_err(|error| error.with_broker(&self.address))
+        decode_response::<R>(&self.address, body, version, correlation_id)
     }
 
     /// Reads and drops the answer to a request whose caller gave up waiting (a timeout, a
@@ -230,19 +229,6 @@ fn api_name(key: i16) -> String {
     ApiKey::try_from(key).map_or_else(|()| format!("API key {key}"), |api| format!("{api:?}"))
 }
 
-impl Error {
-    /// Names the broker in a protocol error made before the broker was known.
-    fn with_broker(self, address: &str) -> Error {
-        match self {
-            Error::Protocol { broker, reason } if broker.is_empty() => Error::Protocol {
-                broker: address.to_string(),
-                reason,
-            },
-            other => other,
-        }
-    }
-}
-
 fn encode_request<R: Request>(
     request: &R,
     version: i16,
@@ -266,12 +252,13 @@ fn encode_request<R: Request>(
 }
 
 fn decode_response<R: Request>(
+    broker: &str,
     mut body: Bytes,
     version: i16,
     correlation_id: i32,
 ) -> Result<R::Response> {
     let protocol = |reason: String| Error::Protocol {
-        broker: String::new(),
+        broker: broker.to_string(),
         reason,
     };
     let header = ResponseHeader::decode(&mut body, R::Response::header_version(version))
@@ -333,9 +320,9 @@ mod tests {
         let mut body = BytesMut::new();
         body.put_i32(5); // correlation id
         HeartbeatResponse::default().encode(&mut body, 0).unwrap();
-        let ok = decode_response::<HeartbeatRequest>(body.clone().freeze(), 0, 5);
+        let ok = decode_response::<HeartbeatRequest>("b:1", body.clone().freeze(), 0, 5);
         assert_eq!(ok.unwrap().error_code, 0);
-        let err = decode_response::<HeartbeatRequest>(body.freeze(), 0, 6).unwrap_err();
+        let err = decode_response::<HeartbeatRequest>("b:1", body.freeze(), 0, 6).unwrap_err();
         assert!(err.to_string().contains("out of order"));
     }
 
@@ -347,7 +334,7 @@ mod tests {
         body.put_i32(0); // throttle time
         body.put_i16(27); // error code
         body.put_i32(-1); // assignment: null, which the protocol does not allow
-        let err = decode_response::<SyncGroupRequest>(body.freeze(), 3, 9).unwrap_err();
+        let err = decode_response::<SyncGroupRequest>("b:1", body.freeze(), 3, 9).unwrap_err();
         let Error::Undecodable(undecodable) = err else {
             panic!("kept: {err:?}")
         };
