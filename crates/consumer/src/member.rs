@@ -99,7 +99,7 @@ impl Member {
             rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
         };
         Member {
-            membership: Membership::new(config),
+            membership: Membership::new(config, Arc::clone(&client)),
             client,
             args,
             partitions: BTreeMap::new(),
@@ -139,11 +139,12 @@ impl Member {
             return Ok(State::Stopping(None));
         };
         self.topic_size = size;
-        let mut shutdown = self.shutdown.clone();
-        tokio::select! {
-            _ = shutdown.requested() => Ok(State::Stopping(None)),
-            joined = self.membership.join() => Ok(State::Consuming(joined?)),
-        }
+        Ok(
+            match unless_stopped(self.shutdown.clone(), self.membership.join()).await {
+                None => State::Stopping(None),
+                Some(joined) => State::Consuming(joined?),
+            },
+        )
     }
 
     /// Consumes the partitions of one generation until a rebalance or a stop.

@@ -2,15 +2,16 @@
 //! membership state machine and the network, and [`CoordinatorLink`], its implementation over a
 //! connection to whichever broker coordinates the group now.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, fmt, sync::Arc, time::Duration};
 
 use bytes::Bytes;
+use rskafka::client::Client;
 
 use super::{
     error::{GroupError, GroupRequest},
     requests::{self, JoinAnswer, JoinParams, Joined, REQUEST_TIMEOUT},
 };
-use crate::connection::Connection;
+use crate::{admin, connection::Connection};
 
 /// The group requests a member makes, each to the group's current coordinator. Implemented by
 /// [`CoordinatorLink`]; unit tests of the membership script their own.
@@ -61,18 +62,20 @@ pub struct LinkConfig {
 }
 
 /// A [`Coordinator`] over one connection to the coordinator, found through the bootstrap
-/// brokers and opened when missing.
-#[derive(Debug)]
+/// brokers and opened when missing; partition counts come from the cluster's metadata through
+/// `client`.
 pub struct CoordinatorLink {
     config: LinkConfig,
+    client: Arc<Client>,
     connection: Option<Connection>,
 }
 
 impl CoordinatorLink {
     /// A link that connects on its first request.
-    pub fn new(config: LinkConfig) -> CoordinatorLink {
+    pub fn new(config: LinkConfig, client: Arc<Client>) -> CoordinatorLink {
         CoordinatorLink {
             config,
+            client,
             connection: None,
         }
     }
@@ -114,6 +117,15 @@ impl CoordinatorLink {
             }
         }
         Err(last_error)
+    }
+}
+
+impl fmt::Debug for CoordinatorLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CoordinatorLink")
+            .field("config", &self.config)
+            .field("connection", &self.connection)
+            .finish_non_exhaustive()
     }
 }
 
@@ -176,8 +188,10 @@ impl Coordinator for CoordinatorLink {
     }
 
     async fn partition_count(&mut self, topic: &str) -> Result<i32, GroupError> {
-        let connection = self.connection(GroupRequest::Metadata).await?;
-        requests::partition_count(connection, topic).await
+        let count = admin::partition_count(&self.client, topic)
+            .await
+            .map_err(|e| GroupError::new(GroupRequest::Metadata, e))?;
+        Ok(count.map_or(0, |c| i32::try_from(c).unwrap_or(i32::MAX)))
     }
 
     fn rediscover(&mut self) {

@@ -10,8 +10,11 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
+    sync::Arc,
     time::Duration,
 };
+
+use rskafka::client::Client;
 
 use super::{
     assignor, codec,
@@ -34,13 +37,17 @@ pub struct Membership<C = CoordinatorLink> {
 }
 
 impl Membership<CoordinatorLink> {
-    /// A member that has not joined yet, talking to the coordinator over the network.
-    pub fn new(config: GroupConfig) -> Membership {
-        let link = CoordinatorLink::new(LinkConfig {
-            group_id: config.group_id.clone(),
-            client_id: config.client_id.clone(),
-            brokers: config.brokers.clone(),
-        });
+    /// A member that has not joined yet, talking to the coordinator over the network, and
+    /// reading partition counts (when it leads) through `client`.
+    pub fn new(config: GroupConfig, client: Arc<Client>) -> Membership {
+        let link = CoordinatorLink::new(
+            LinkConfig {
+                group_id: config.group_id.clone(),
+                client_id: config.client_id.clone(),
+                brokers: config.brokers.clone(),
+            },
+            client,
+        );
         Membership::with_coordinator(config, link)
     }
 }

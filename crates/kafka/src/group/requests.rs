@@ -10,12 +10,11 @@ use kafka_protocol::{
         join_group_request::JoinGroupRequestProtocol,
         join_group_response::JoinGroupResponseMember,
         leave_group_request::MemberIdentity,
-        metadata_request::MetadataRequestTopic,
         offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic},
         offset_fetch_request::OffsetFetchRequestTopic,
         sync_group_request::SyncGroupRequestAssignment,
         FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
-        MetadataRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, TopicName,
+        OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest, TopicName,
     },
     protocol::{Request, StrBytes},
 };
@@ -260,36 +259,6 @@ pub async fn heartbeat(
     )
     .await?;
     check(GroupRequest::Heartbeat, response.error_code)
-}
-
-/// The partition count of `topic` (0 when it does not exist), for the leader's assignment.
-/// Any broker answers; the topic is never auto-created by asking.
-pub async fn partition_count(connection: &mut Connection, topic: &str) -> Result<i32, GroupError> {
-    let request = MetadataRequest::default()
-        .with_allow_auto_topic_creation(false)
-        .with_topics(Some(vec![
-            MetadataRequestTopic::default().with_name(Some(TopicName(text(topic))))
-        ]));
-    let response = send(
-        connection,
-        GroupRequest::Metadata,
-        &request,
-        8,
-        REQUEST_TIMEOUT,
-    )
-    .await?;
-    let Some(found) = response
-        .topics
-        .iter()
-        .find(|t| t.name.as_ref().is_some_and(|n| **n == *topic))
-    else {
-        return Ok(0);
-    };
-    match found.error_code.err() {
-        None => Ok(i32::try_from(found.partitions.len()).unwrap_or(i32::MAX)),
-        Some(ResponseError::UnknownTopicOrPartition) => Ok(0),
-        Some(code) => Err(GroupError::refused(GroupRequest::Metadata, code)),
-    }
 }
 
 /// The committed offsets of `partitions` of `topic` (`None`: nothing committed).
