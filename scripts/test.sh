@@ -3,10 +3,13 @@
 # storage, librdkafka's mock cluster), each test on a broker started fresh for it, so that no
 # test inherits topics, groups or a wedged broker from another (docs/brokers.md: tansu stops
 # serving everyone when a client is killed in the middle of a request, as the failover tests do).
+# The suites that start their own cluster in each test (`leaders`: a 3-broker librdkafka mock
+# cluster the test drives, crates/e2e/src/cluster.rs) run once, under the pseudo-broker
+# `mock-cluster`, which starts nothing; they do not run under the other brokers.
 # Installs what is missing and starts the brokers itself. The stderr of every process a test
 # starts is kept in .run/e2e/<broker>/<suite>/<test>/.
-#   TEST_BROKERS="tansu mock"   the brokers to run on
-#   TEST_FILTER=substring       only the end-to-end tests whose name contains it
+#   TEST_BROKERS="tansu mock mock-cluster"   the brokers to run on
+#   TEST_FILTER=substring                    only the end-to-end tests whose name contains it
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PIPELINE_ROOT"
@@ -16,20 +19,34 @@ cargo build --workspace --all-targets --quiet
 echo "=== unit tests (the end-to-end tests show as ignored here) ==="
 cargo test --workspace --quiet
 
-brokers=${TEST_BROKERS:-tansu mock}
-trap 'for b in $brokers; do scripts/broker.sh stop "$b"; done' EXIT
+brokers=${TEST_BROKERS:-tansu mock mock-cluster}
+own_cluster_suites=" leaders "
+# mock-cluster is no broker to start or stop: its tests start their own.
+start_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh start "$1"; }
+stop_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh stop "$1"; }
+trap 'for b in $brokers; do stop_broker "$b"; done' EXIT
 failed=()
 passed=0
 started=$SECONDS
 for broker in $brokers; do
-  echo "=== end-to-end tests on $broker, a fresh broker for each ==="
+  if [ "$broker" = mock-cluster ]; then
+    echo "=== end-to-end tests that start their own mock cluster, once each ==="
+  else
+    echo "=== end-to-end tests on $broker, a fresh broker for each ==="
+  fi
   for suite in crates/e2e/tests/*.rs; do
     suite=$(basename "$suite" .rs)
+    # Own-cluster suites under mock-cluster only; every other suite under the real brokers only.
+    if [[ "$own_cluster_suites" == *" $suite "* ]]; then
+      [ "$broker" = mock-cluster ] || continue
+    else
+      [ "$broker" != mock-cluster ] || continue
+    fi
     tests=$(cargo test --quiet -p e2e --test "$suite" -- --list --ignored 2>/dev/null | sed -n 's/: test$//p')
     for test in $tests; do
       [[ -z "${TEST_FILTER:-}" || "$test" == *"$TEST_FILTER"* ]] || continue
-      scripts/broker.sh stop "$broker"
-      address=$(scripts/broker.sh start "$broker")
+      stop_broker "$broker"
+      address=$(start_broker "$broker")
       logs="$PIPELINE_RUN/e2e/$broker/$suite/$test"
       rm -rf "$logs" && mkdir -p "$logs"
       begun=$SECONDS

@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use kafka::fetch_size::DEFAULT_MAX_BYTES;
+use clap::Parser;
+use kafka::{
+    fetch::{FetchConfig, IsolationLevel, OffsetReset},
+    fetch_size::DEFAULT_MAX_BYTES,
+};
 use service::{duration, Flags, KafkaArgs, EXIT_CODES};
 
 /// Joins a Kafka consumer group and shows live statistics of the shop's events.
@@ -51,24 +54,24 @@ pub struct Args {
     #[arg(long, env = "CONSUMER_FETCH_MAX_WAIT", default_value = "500ms", value_parser = duration::parse)]
     pub fetch_max_wait: Duration,
 
-    /// The largest fetch of one partition, in bytes: a fetch grows up to this for a record larger
-    /// than the usual fetch (Kafka's `fetch.max.bytes`, 50 MiB by default).
+    /// Bytes asked for per partition in a fetch (Kafka's `max.partition.fetch.bytes`).
+    #[arg(long, env = "CONSUMER_MAX_PARTITION_FETCH_BYTES", default_value_t = FetchConfig::DEFAULT_PARTITION_MAX_BYTES,
+          value_parser = clap::value_parser!(i32).range(1024..))]
+    pub max_partition_fetch_bytes: i32,
+    /// Bytes asked for per fetch request, all partitions together; also the most a partition's
+    /// fetch grows to for a record larger than --max-partition-fetch-bytes (Kafka's
+    /// `fetch.max.bytes`).
     #[arg(long, env = "CONSUMER_FETCH_MAX_BYTES", default_value_t = DEFAULT_MAX_BYTES,
           value_parser = clap::value_parser!(i32).range(1024..))]
     pub fetch_max_bytes: i32,
+    /// Which records are read: `read_committed` leaves out aborted transactions (Kafka's
+    /// `isolation.level`).
+    #[arg(long, env = "CONSUMER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevel::ReadUncommitted)]
+    pub isolation_level: IsolationLevel,
 
     /// Print the final summary as one JSON object on stdout (statistics and logs go to stderr).
     #[arg(long, env = "CONSUMER_JSON")]
     pub json: bool,
-}
-
-/// Where a partition without a committed offset starts (Kafka's `auto.offset.reset`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OffsetReset {
-    /// The partition's earliest offset.
-    Earliest,
-    /// The partition's end: only records written from now on.
-    Latest,
 }
 
 impl Flags for Args {

@@ -1,14 +1,13 @@
 //! `consumer`: a member of a Kafka consumer group that shows live statistics of the events.
 //!
 //! Replicas started with the same group id share the topic's partitions ([`kafka::group`] speaks
-//! the group protocol). The member's loop ([`member`]) fetches its partitions ([`fetcher`]),
+//! the group protocol). The member's loop ([`member`]) fetches its partitions ([`kafka::fetch`]),
 //! counts every record ([`tally`], [`latency`]), prints statistics blocks and a final summary
 //! ([`report`]), and commits processed offsets every `--commit-interval`, before partitions
 //! are given up in a rebalance, and on shutdown (Ctrl+C/SIGTERM), after which it leaves the
 //! group.
 
 pub mod args;
-pub mod fetcher;
 pub mod latency;
 pub mod member;
 pub mod report;

@@ -14,18 +14,15 @@ use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
 use kafka::{
     admin,
     backoff::Backoff,
+    fetch::{FetchConfig, Fetched, Reader, StartAt},
     group::{Generation, GroupConfig, Membership},
 };
-use rskafka::client::{
-    partition::{OffsetAt, PartitionClient},
-    Client,
-};
+use rskafka::client::Client;
 use service::{Outcome, Shutdown};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use crate::{
-    args::{Args, OffsetReset},
-    fetcher::{Fetched, Fetchers},
+    args::Args,
     report::{self, Summary},
     tally::Tally,
     Error,
@@ -48,7 +45,7 @@ enum State {
     /// Consuming the partitions of a generation.
     Consuming(Generation),
     /// Stop requested: the fetches still in flight, if any, come back while we leave.
-    Stopping(Option<Fetchers>),
+    Stopping(Option<Reader>),
 }
 
 /// What the member does after one event of a generation.
@@ -72,12 +69,11 @@ enum TopicSize {
     Partitions(usize),
 }
 
-/// The consumer: its group membership, partition clients and what it processed.
+/// The consumer: its group membership and what it processed.
 pub struct Member {
     args: Args,
     client: Arc<Client>,
     membership: Membership,
-    partitions: BTreeMap<i32, Arc<PartitionClient>>,
     tally: Tally,
     committed: BTreeMap<i32, i64>,
     owned: Vec<i32>,
@@ -102,7 +98,6 @@ impl Member {
             membership: Membership::new(config, Arc::clone(&client)),
             client,
             args,
-            partitions: BTreeMap::new(),
             tally: Tally::default(),
             committed: BTreeMap::new(),
             owned: Vec::new(),
@@ -164,12 +159,7 @@ impl Member {
             });
         };
         self.setup_backoff.reset();
-        let mut fetchers = Fetchers::start(
-            starts,
-            self.reset(),
-            self.args.fetch_max_wait,
-            self.args.fetch_max_bytes,
-        );
+        let mut reader = Reader::start(self.fetch_config(), starts);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
         let mut stats = ticker(self.args.stats_interval);
@@ -188,18 +178,18 @@ impl Member {
                     consumed_at_last_block = self.consumed();
                     Step::Continue
                 }
-                Some(fetched) = fetchers.batches.recv() => {
-                    self.count(fetched);
+                Some(fetched) = reader.next() => {
+                    self.count(fetched?)?;
                     Step::Continue
                 }
             };
             match step {
                 Step::Continue => {}
-                Step::Stop => return Ok(State::Stopping(Some(fetchers))),
+                Step::Stop => return Ok(State::Stopping(Some(reader))),
                 Step::Rebalance => {
                     // The fetches still in flight are dropped; their answers go unread, and
                     // the partitions are no longer ours until the next generation says so.
-                    fetchers.stop();
+                    reader.stop();
                     self.owned.clear();
                     return Ok(State::Joining);
                 }
@@ -270,12 +260,33 @@ impl Member {
         }
     }
 
-    fn count(&mut self, fetched: Fetched) {
+    /// Counts the records of one partition's answer; a record that does not decode ends the
+    /// run (its batch passed its CRC check, so the producer wrote it so).
+    fn count(&mut self, fetched: Fetched) -> Result<(), kafka::Error> {
+        let partition = fetched.partition;
         self.tally
             .high_watermarks
-            .insert(fetched.partition, fetched.high_watermark);
-        for record in &fetched.records {
-            self.tally.process(fetched.partition, record);
+            .insert(partition, fetched.high_watermark);
+        for record in fetched.records() {
+            let record = record.map_err(|error| fetched.corrupt(&self.args.kafka.topic, error))?;
+            self.tally.process(partition, &record);
+        }
+        self.tally.advance(partition, fetched.next_offset);
+        Ok(())
+    }
+
+    /// How this member's partitions are fetched, from its flags.
+    fn fetch_config(&self) -> FetchConfig {
+        FetchConfig {
+            bootstrap: self.args.kafka.broker_list(),
+            client_id: self.args.client_id.clone(),
+            topic: self.args.kafka.topic.clone(),
+            max_wait: self.args.fetch_max_wait,
+            partition_max_bytes: self.args.max_partition_fetch_bytes,
+            max_bytes: self.args.fetch_max_bytes,
+            isolation: self.args.isolation_level,
+            reset: self.args.auto_offset_reset,
+            until_end: false,
         }
     }
 
@@ -291,10 +302,8 @@ impl Member {
     }
 
     /// Where each owned partition starts: the committed offset, or the reset policy. `None`
-    /// when the group moved on meanwhile, or a partition cannot be read (rejoin).
-    async fn starting_offsets(
-        &mut self,
-    ) -> Result<Option<BTreeMap<i32, (Arc<PartitionClient>, i64)>>, Error> {
+    /// when the group moved on meanwhile (rejoin).
+    async fn starting_offsets(&mut self) -> Result<Option<BTreeMap<i32, StartAt>>, Error> {
         let committed = match self.membership.committed_offsets(&self.owned).await {
             Ok(committed) => committed,
             Err(error) if error.is_fatal() => return Err(error.into()),
@@ -303,65 +312,28 @@ impl Member {
                 return Ok(None);
             }
         };
-        let mut starts = BTreeMap::new();
-        for (partition, offset) in committed {
-            match self.starting_offset(partition, offset).await {
-                Ok(start) => {
-                    self.tally.positions.insert(partition, start.1);
-                    starts.insert(partition, start);
-                }
-                Err(error) => {
-                    tracing::warn!(partition, error = %service::exit::one_line(&error), "cannot read the partition: rejoining");
-                    return Ok(None);
-                }
+        let starts: BTreeMap<i32, StartAt> = committed
+            .into_iter()
+            .map(|(partition, committed)| (partition, self.starting_offset(partition, committed)))
+            .collect();
+        for (partition, start) in &starts {
+            if let StartAt::Offset(offset) = start {
+                self.tally.positions.insert(*partition, *offset);
             }
         }
-        tracing::info!(partitions = ?self.owned, offsets = ?starts.iter().map(|(p, (_, o))| (*p, *o)).collect::<BTreeMap<_, _>>(), "consuming");
+        tracing::info!(partitions = ?self.owned, offsets = ?starts, "consuming");
         Ok(Some(starts))
     }
 
-    /// Where `partition` starts, given its committed offset, with its client. A partition we
-    /// kept across the rebalance resumes where we are, even if our last commit did not make
-    /// it: going back would count twice, and a reset could skip.
-    async fn starting_offset(
-        &mut self,
-        partition: i32,
-        committed: Option<i64>,
-    ) -> Result<(Arc<PartitionClient>, i64), kafka::Error> {
-        let client = self.partition_client(partition).await?;
+    /// Where `partition` starts, given its committed offset. A partition we kept across the
+    /// rebalance resumes where we are, even if our last commit did not make it: going back
+    /// would count twice, and a reset could skip.
+    fn starting_offset(&self, partition: i32, committed: Option<i64>) -> StartAt {
         let ours = self.tally.positions.get(&partition).copied();
-        let offset = match (committed, ours) {
-            (Some(committed), Some(position)) => committed.max(position),
-            (Some(committed), None) => committed,
-            (None, Some(position)) => position,
-            (None, None) => client
-                .get_offset(self.reset())
-                .await
-                .map_err(kafka::Error::client(format!(
-                    "offset of partition {partition}"
-                )))?,
-        };
-        Ok((client, offset))
-    }
-
-    async fn partition_client(
-        &mut self,
-        partition: i32,
-    ) -> Result<Arc<PartitionClient>, kafka::Error> {
-        if let Some(client) = self.partitions.get(&partition) {
-            return Ok(Arc::clone(client));
-        }
-        let client =
-            kafka::client::partition_client(&self.client, &self.args.kafka.topic, partition)
-                .await?;
-        self.partitions.insert(partition, Arc::clone(&client));
-        Ok(client)
-    }
-
-    fn reset(&self) -> OffsetAt {
-        match self.args.auto_offset_reset {
-            OffsetReset::Earliest => OffsetAt::Earliest,
-            OffsetReset::Latest => OffsetAt::Latest,
+        match (committed, ours) {
+            (Some(committed), Some(position)) => StartAt::Offset(committed.max(position)),
+            (Some(offset), None) | (None, Some(offset)) => StartAt::Offset(offset),
+            (None, None) => StartAt::Reset,
         }
     }
 
@@ -403,11 +375,11 @@ impl Member {
     async fn finish(
         mut self,
         elapsed: Duration,
-        in_flight: Option<Fetchers>,
+        in_flight: Option<Reader>,
     ) -> Result<Outcome, Error> {
         let drained = async {
-            if let Some(fetchers) = in_flight {
-                fetchers.drain(SHUTDOWN_STEP).await;
+            if let Some(reader) = in_flight {
+                reader.drain(SHUTDOWN_STEP).await;
             }
         };
         let leave = async {

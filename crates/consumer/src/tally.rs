@@ -4,9 +4,13 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use chrono::{DateTime, Utc};
-use events::ingest::{Ingest, RecordView};
+use events::{
+    audit,
+    ingest::{Ingest, RecordView},
+};
+use kafka::records::Record;
 
-use crate::{fetcher::FetchedRecord, latency::LatencyHistogram};
+use crate::latency::LatencyHistogram;
 
 /// How many invalid records are logged one by one before logging turns to one line a second.
 const INVALID_LOGGED_IN_FULL: u64 = 5;
@@ -30,21 +34,33 @@ pub struct Tally {
 impl Tally {
     /// Counts one record of `partition`. Invalid payloads are counted, logged at a bounded
     /// rate, and skipped.
-    pub fn process(&mut self, partition: i32, record: &FetchedRecord) {
+    pub fn process(&mut self, partition: i32, record: &Record<'_>) {
         let now = Utc::now();
-        let age = now.signed_duration_since(record.timestamp);
-        self.latency.record(age.to_std().unwrap_or_default());
+        let age_ms = now.timestamp_millis().saturating_sub(record.timestamp);
+        self.latency.record(std::time::Duration::from_millis(
+            age_ms.max(0).unsigned_abs(),
+        ));
         self.span = Some((self.span.map_or(now, |(first, _)| first), now));
         let view = RecordView {
             partition,
-            key: record.key.as_deref(),
-            tag: record.tag.as_ref().map(|(run_id, seq)| (&**run_id, *seq)),
-            value: record.value.as_deref(),
+            key: record.key,
+            tag: audit::tag_of(
+                record.header(audit::RUN_ID_HEADER.as_bytes()),
+                record.header(audit::SEQ_HEADER.as_bytes()),
+            ),
+            value: record.value,
         };
         if let Err(reason) = self.ingest.count(view) {
             self.log_invalid(partition, record.offset, &reason.to_string());
         }
         self.positions.insert(partition, record.offset + 1);
+    }
+
+    /// Moves `partition`'s position to `next`, past batches that held nothing to count
+    /// (transaction markers, aborted transactions), so that commits go past them too.
+    pub fn advance(&mut self, partition: i32, next: i64) {
+        let position = self.positions.entry(partition).or_insert(next);
+        *position = (*position).max(next);
     }
 
     /// Logs an invalid record, one line each for the first few, then at most one a second.
@@ -103,42 +119,80 @@ impl Tally {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use bytes::BytesMut;
     use events::audit::AuditTag;
-    use rskafka::record::{Record, RecordAndOffset};
+    use kafka::records::read_batches;
+    use kafka_protocol::{
+        indexmap::IndexMap,
+        protocol::StrBytes,
+        records::{Compression, RecordBatchEncoder, RecordEncodeOptions, TimestampType},
+    };
 
     use super::*;
 
-    /// A record as the fetch task hands it over, from an rskafka one.
-    fn record(offset: i64, value: &[u8], seq: Option<u64>) -> FetchedRecord {
-        let headers = seq
-            .map(|seq| {
-                AuditTag {
-                    run_id: "r".into(),
-                    seq,
+    const GOOD: &[u8] = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
+
+    /// Records as a broker sends them: `(offset, value, seq, age)` encoded in one batch.
+    fn batch(records: &[(i64, &[u8], Option<u64>, i64)]) -> bytes::Bytes {
+        let now = Utc::now().timestamp_millis();
+        let records: Vec<kafka_protocol::records::Record> = records
+            .iter()
+            .map(|(offset, value, seq, age_ms)| {
+                let headers: IndexMap<StrBytes, Option<bytes::Bytes>> = seq
+                    .map(|seq| {
+                        AuditTag {
+                            run_id: "r".into(),
+                            seq,
+                        }
+                        .to_headers()
+                    })
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (StrBytes::from_string(k), Some(v.into())))
+                    .collect();
+                kafka_protocol::records::Record {
+                    transactional: false,
+                    control: false,
+                    partition_leader_epoch: 0,
+                    producer_id: -1,
+                    producer_epoch: -1,
+                    timestamp_type: TimestampType::Creation,
+                    offset: *offset,
+                    sequence: -1,
+                    timestamp: now - age_ms,
+                    key: Some(bytes::Bytes::from_static(b"user1")),
+                    value: Some(bytes::Bytes::copy_from_slice(value)),
+                    headers,
+                    delete_horizon: false,
                 }
-                .to_headers()
             })
-            .unwrap_or_default();
-        let record = RecordAndOffset {
-            record: Record {
-                key: Some(b"user1".to_vec()),
-                value: Some(value.to_vec()),
-                headers,
-                timestamp: Utc::now(),
-            },
-            offset,
+            .collect();
+        let options = RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
         };
-        FetchedRecord::from_records(vec![record]).remove(0)
+        let mut buf = BytesMut::new();
+        RecordBatchEncoder::encode(&mut buf, &records, &options).unwrap();
+        buf.freeze()
+    }
+
+    fn process_all(tally: &mut Tally, partition: i32, records: bytes::Bytes) {
+        for batch in read_batches(records).unwrap().batches {
+            for record in batch.records() {
+                tally.process(partition, &record.unwrap());
+            }
+        }
     }
 
     #[test]
     fn invalid_records_are_counted_and_skipped_positions_always_advance() {
         let mut tally = Tally::default();
-        let good = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
-        tally.process(2, &record(10, good, Some(0)));
-        tally.process(2, &record(11, b"garbage", Some(1)));
-        tally.process(2, &record(12, good, None));
+        let records = batch(&[
+            (10, GOOD, Some(0), 0),
+            (11, b"garbage", Some(1), 0),
+            (12, GOOD, None, 0),
+        ]);
+        process_all(&mut tally, 2, records);
         assert_eq!(
             (
                 tally.ingest.stats.events,
@@ -151,15 +205,15 @@ mod tests {
         tally.high_watermarks.insert(2, 20);
         assert_eq!(tally.lag(&[2]), BTreeMap::from([(2, 7)]));
         assert_eq!(tally.ingest.audit.seen()["r"], vec![[0, 1]]);
+        tally.advance(2, 15);
+        tally.advance(2, 14);
+        assert_eq!(tally.positions_of(&[2]), BTreeMap::from([(2, 15)]));
     }
 
     #[test]
     fn latency_is_measured_from_the_record_timestamp() {
         let mut tally = Tally::default();
-        let good = br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user1","event_type":"connexion","session_id":"session_1000"}"#;
-        let mut old = record(0, good, Some(0));
-        old.timestamp = Utc::now() - chrono::Duration::milliseconds(250);
-        tally.process(0, &old);
+        process_all(&mut tally, 0, batch(&[(0, GOOD, Some(0), 250)]));
         let summary = tally.latency.summary().unwrap();
         assert_eq!(summary.count, 1);
         assert!((250.0..1_000.0).contains(&summary.p50_ms), "{summary:?}");

@@ -50,10 +50,20 @@ pub fn start_member(topic: &str, group: &str) -> Child {
 
 /// Like [`start_member`], with `settings` (flag, value) replacing the test defaults they name.
 pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) -> Child {
-    let brokers = crate::brokers();
+    start_member_on(&crate::brokers(), topic, group, settings)
+}
+
+/// Like [`start_member_with`], on the cluster at `bootstrap` rather than the broker under test.
+/// `settings` may also add flags the test defaults do not name (e.g. `--auto-offset-reset`).
+pub fn start_member_on(
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    settings: &[(&str, &str)],
+) -> Child {
     let mut args = vec![
         "--brokers",
-        &brokers,
+        bootstrap,
         "--topic",
         topic,
         "--group-id",
@@ -66,6 +76,11 @@ pub fn start_member_with(topic: &str, group: &str, settings: &[(&str, &str)]) ->
             .find(|(f, _)| *f == flag)
             .map_or(default, |(_, v)| *v);
         args.extend([flag, value]);
+    }
+    for (flag, value) in settings {
+        if !MEMBER_SETTINGS.iter().any(|(f, _)| f == flag) {
+            args.extend([*flag, *value]);
+        }
     }
     crate::spawn(crate::binary("consumer"), &args)
 }
@@ -212,10 +227,12 @@ pub fn spawn_peer(name: &str, args: &[&str]) -> Child {
 
 /// The group's committed offsets now (partition → offset), as a librdkafka client reads them.
 pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
-    let offsets = run_peer(
-        "wait_committed.py",
-        &[&crate::brokers(), topic, group, "0", "0"],
-    );
+    committed_on(&crate::brokers(), topic, group)
+}
+
+/// Like [`committed`], on the cluster at `bootstrap`.
+pub fn committed_on(bootstrap: &str, topic: &str, group: &str) -> BTreeMap<i32, i64> {
+    let offsets = run_peer("wait_committed.py", &[bootstrap, topic, group, "0", "0"]);
     offsets
         .as_object()
         .expect("an object")
@@ -227,8 +244,19 @@ pub fn committed(topic: &str, group: &str) -> BTreeMap<i32, i64> {
 /// Waits until the group has committed `total` offsets summed over partitions (everything
 /// processed), for at most `limit`, as a librdkafka client reads them.
 pub fn wait_until_committed(topic: &str, group: &str, total: i64, limit: Duration) {
+    wait_until_committed_on(&crate::brokers(), topic, group, total, limit);
+}
+
+/// Like [`wait_until_committed`], on the cluster at `bootstrap`.
+pub fn wait_until_committed_on(
+    bootstrap: &str,
+    topic: &str,
+    group: &str,
+    total: i64,
+    limit: Duration,
+) {
     let args = [
-        crate::brokers(),
+        bootstrap.to_string(),
         topic.to_string(),
         group.to_string(),
         total.to_string(),
@@ -259,7 +287,12 @@ pub struct Placed {
 
 /// Every audited record of `topic`, by partition in offset order, read by librdkafka.
 pub fn records_by_partition(topic: &str) -> BTreeMap<i32, Vec<Placed>> {
-    let records = run_peer("topic_records.py", &[&crate::brokers(), topic]);
+    records_by_partition_on(&crate::brokers(), topic)
+}
+
+/// Like [`records_by_partition`], on the cluster at `bootstrap`.
+pub fn records_by_partition_on(bootstrap: &str, topic: &str) -> BTreeMap<i32, Vec<Placed>> {
+    let records = run_peer("topic_records.py", &[bootstrap, topic]);
     records
         .as_object()
         .expect("an object")

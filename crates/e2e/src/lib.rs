@@ -7,7 +7,12 @@
 //! plain `cargo test` runs the unit tests and lists these as ignored. `just test` starts each
 //! broker (tansu and librdkafka's mock cluster), names it in `KAFKA_TEST_BROKERS` and runs them
 //! with `--include-ignored`, one test at a time on a fresh broker.
+//!
+//! [`cluster`] is the exception: a librdkafka mock cluster of several brokers that a test starts
+//! for itself and drives (leaders, brokers down and up, injected errors), for the `leaders`
+//! suite; those tests target its bootstrap address instead of `KAFKA_TEST_BROKERS`.
 
+pub mod cluster;
 pub mod group;
 pub mod topic;
 
@@ -110,13 +115,22 @@ impl Finished {
 /// (`just test` sets it per test, and keeps them), else to a folder of this test process under
 /// the system's temporary directory.
 pub fn spawn(program: impl Into<PathBuf>, args: &[&str]) -> Child {
-    let program = program.into();
+    spawn_with_stdin(program.into(), args, Stdio::null())
+}
+
+/// Like [`spawn`], with stdin piped too: for a process driven by commands on its stdin (the
+/// [`cluster`] harness).
+pub fn spawn_interactive(program: impl Into<PathBuf>, args: &[&str]) -> Child {
+    spawn_with_stdin(program.into(), args, Stdio::piped())
+}
+
+fn spawn_with_stdin(program: PathBuf, args: &[&str], stdin: Stdio) -> Child {
     let log = stderr_log(&program, args);
     let file =
         File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
     let child = Command::new(&program)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(file)
         .spawn()

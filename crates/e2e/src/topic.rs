@@ -16,13 +16,16 @@ use rskafka::{
 };
 use verifier::ReportJson;
 
-/// A test's topic and its runs topic (`<name>.runs`).
+/// A test's topic and its runs topic (`<name>.runs`), on the broker under test unless
+/// [`Topic::on`] names another.
 #[derive(Debug, Clone)]
 pub struct Topic {
     /// The event topic.
     pub name: String,
     /// Where the producer publishes its run manifests.
     pub runs: String,
+    /// The bootstrap address of its cluster; `None`: the broker under test ([`crate::brokers`]).
+    bootstrap: Option<String>,
 }
 
 impl Topic {
@@ -36,7 +39,20 @@ impl Topic {
         Topic {
             name: name.to_string(),
             runs: format!("{name}.runs"),
+            bootstrap: None,
         }
+    }
+
+    /// The same topic on the cluster at `bootstrap` (a [`crate::cluster::MockCluster`]), which
+    /// its producer and verifier runs and its clients then target.
+    pub fn on(mut self, bootstrap: &str) -> Topic {
+        self.bootstrap = Some(bootstrap.to_string());
+        self
+    }
+
+    /// The bootstrap address of the topic's cluster.
+    pub fn bootstrap(&self) -> String {
+        self.bootstrap.clone().unwrap_or_else(crate::brokers)
     }
 
     /// The producer's flags for this topic, `--json` on, plus `extra`.
@@ -57,7 +73,7 @@ impl Topic {
     fn common_args(&self) -> Vec<String> {
         [
             "--brokers",
-            &crate::brokers(),
+            &self.bootstrap(),
             "--topic",
             &self.name,
             "--runs-topic",
@@ -82,9 +98,10 @@ impl Topic {
         (out.code, out.parse())
     }
 
-    /// An rskafka client of the broker under test.
+    /// An rskafka client of the topic's cluster.
     pub async fn client(&self) -> Arc<Client> {
-        client::connect(&crate::broker_list(), "e2e-test")
+        let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
+        client::connect(&brokers, "e2e-test")
             .await
             .expect("the broker under test answers")
     }

@@ -42,7 +42,8 @@ impl AuditTag {
 
     /// Reads the tag back; `None` when the headers are absent or unreadable (an unaudited record).
     pub fn from_headers(headers: &BTreeMap<String, Vec<u8>>) -> Option<AuditTag> {
-        let (run_id, seq) = parse_headers(headers)?;
+        let header = |name: &str| headers.get(name).map(Vec::as_slice);
+        let (run_id, seq) = tag_of(header(RUN_ID_HEADER), header(SEQ_HEADER))?;
         Some(AuditTag {
             run_id: run_id.to_string(),
             seq,
@@ -50,14 +51,12 @@ impl AuditTag {
     }
 }
 
-/// The run id and seq of a record's headers, borrowed: what readers need per record. `None`
-/// when the headers are absent or unreadable (an unaudited record).
-pub fn parse_headers(headers: &BTreeMap<String, Vec<u8>>) -> Option<(&str, u64)> {
-    let run_id = std::str::from_utf8(headers.get(RUN_ID_HEADER)?).ok()?;
-    let seq = std::str::from_utf8(headers.get(SEQ_HEADER)?)
-        .ok()?
-        .parse()
-        .ok()?;
+/// The audit tag `(run_id, seq)` of a record, from the values of its [`RUN_ID_HEADER`] and
+/// [`SEQ_HEADER`] headers, borrowed: what readers need per record. `None` when a header is
+/// absent or unreadable (an unaudited record).
+pub fn tag_of<'a>(run_id: Option<&'a [u8]>, seq: Option<&[u8]>) -> Option<(&'a str, u64)> {
+    let run_id = std::str::from_utf8(run_id?).ok()?;
+    let seq = std::str::from_utf8(seq?).ok()?.parse().ok()?;
     Some((run_id, seq))
 }
 
@@ -248,7 +247,7 @@ pub struct DeliveryAudit {
 
 impl DeliveryAudit {
     /// Notes one record read from `partition` with `key`, its tag already read by
-    /// [`parse_headers`] as `(run_id, seq)`; `None` for an unaudited record.
+    /// [`tag_of`] as `(run_id, seq)`; `None` for an unaudited record.
     pub fn observe_parts(&mut self, partition: i32, key: Option<&[u8]>, tag: Option<(&str, u64)>) {
         match tag {
             Some((run_id, seq)) => self.observe_tag(partition, key, run_id, seq),
@@ -406,10 +405,15 @@ mod tests {
             let tag = tag("r", seq);
             by_tag.observe_parts(1, Some(b"k"), Some((&tag.run_id, tag.seq)));
             let headers = tag.to_headers();
-            by_headers.observe_parts(1, Some(b"k"), parse_headers(&headers));
+            let header = |name: &str| headers.get(name).map(Vec::as_slice);
+            by_headers.observe_parts(
+                1,
+                Some(b"k"),
+                tag_of(header(RUN_ID_HEADER), header(SEQ_HEADER)),
+            );
         }
         by_tag.observe_parts(1, None, None);
-        by_headers.observe_parts(1, None, parse_headers(&BTreeMap::new()));
+        by_headers.observe_parts(1, None, tag_of(None, Some(b"1")));
         let manifests = [manifest("r", 6, vec![])];
         assert_eq!(
             by_tag.reconcile(&manifests),

@@ -91,6 +91,19 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// A partition's records cannot be read (a corrupt batch, an unknown format).
+    #[error("cannot read {topic}/{partition} at offset {offset}")]
+    Records {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The offset fetched from.
+        offset: i64,
+        /// What is wrong with the records.
+        #[source]
+        source: crate::records::RecordsError,
+    },
     /// A request made through rskafka failed.
     #[error("{context}")]
     Client {

@@ -5,9 +5,12 @@
 //!   `kafka-protocol` crate's message types, for the requests rskafka does not make;
 //! - [`client`]: an rskafka client that gives up in bounded time, and partition clients;
 //! - [`admin`]: topic creation and partition counts;
+//! - [`fetch`]: our own read path: one Fetch per broker for all the partitions it leads,
+//!   leader changes followed, isolation levels;
 //! - [`scan`]: reading a partition from its earliest offset to its high watermark;
 //! - [`fetch_size`]: how much a partition's next fetch asks for, growing past a large record;
 //! - [`partitioner`]: Kafka's default key partitioner (murmur2), as Java and librdkafka hash;
+//! - [`records`]: record batches decoded without copying (CRC, the four codecs, control batches);
 //! - [`backoff`]: the one retry policy every retry loop uses;
 //! - [`group`]: Kafka's classic consumer-group protocol (membership, coordinator requests,
 //!   subscription codec, assignors).
@@ -20,9 +23,11 @@ pub mod backoff;
 pub mod client;
 pub mod connection;
 mod error;
+pub mod fetch;
 pub mod fetch_size;
 pub mod group;
 pub mod partitioner;
+pub mod records;
 pub mod scan;
 
 pub use error::{Error, Result};

@@ -1,5 +1,5 @@
-//! Reading a partition from its earliest offset to the high watermark taken at the start, so
-//! that a scan ends even while producers keep writing.
+//! Reading a topic from its earliest offsets to the end offsets taken at the start, so that a
+//! scan ends even while producers keep writing.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use rskafka::{
 
 use crate::{
     backoff::Backoff,
+    fetch::{FetchConfig, IsolationLevel, OffsetReset, Reader, StartAt},
     fetch_size::{self, Answer, FetchSize},
     Error, Result,
 };
@@ -21,6 +22,34 @@ pub const SCAN_FETCH_MAX_BYTES: i32 = 1024 * 1024;
 /// watermark taken at the start is there to be read (and some brokers hold a fetch for its whole
 /// wait: docs/brokers.md).
 pub const SCAN_MAX_WAIT_MS: i32 = 0;
+
+/// Reads `partitions` of `topic` from their earliest offsets to their end offsets taken at the
+/// start, through our own fetch path ([`crate::fetch`]); the [`Reader`] ends once every
+/// partition was read to its end.
+pub fn scan_topic(
+    bootstrap: Vec<String>,
+    client_id: &str,
+    topic: &str,
+    partitions: impl IntoIterator<Item = i32>,
+    isolation: IsolationLevel,
+) -> Reader {
+    let config = FetchConfig {
+        bootstrap,
+        client_id: client_id.to_string(),
+        topic: topic.to_string(),
+        max_wait: Duration::ZERO,
+        partition_max_bytes: SCAN_FETCH_MAX_BYTES,
+        max_bytes: fetch_size::DEFAULT_MAX_BYTES,
+        isolation,
+        reset: OffsetReset::Earliest,
+        until_end: true,
+    };
+    let starts = partitions
+        .into_iter()
+        .map(|p| (p, StartAt::Reset))
+        .collect();
+    Reader::start(config, starts)
+}
 
 /// How many empty answers in a row below the watermark end a scan of the partition.
 const EMPTY_FETCHES_GIVEN_UP_AFTER: u32 = 5;

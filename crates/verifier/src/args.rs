@@ -1,6 +1,7 @@
 //! The verifier's flags, each with its environment variable.
 
 use clap::Parser;
+use kafka::fetch::IsolationLevel;
 use service::{Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 
 /// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
@@ -25,6 +26,10 @@ pub struct Args {
     #[arg(long, env = "VERIFIER_JSON")]
     pub json: bool,
 
+    /// Which records are read: `read_committed` leaves out aborted transactions (Kafka's
+    /// `isolation.level`).
+    #[arg(long, env = "VERIFIER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevel::ReadUncommitted)]
+    pub isolation_level: IsolationLevel,
     /// Client id sent to the brokers.
     #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "verifier")]
     pub client_id: String,

@@ -12,7 +12,6 @@ pub mod report;
 pub mod scan;
 
 use kafka::{admin, client};
-use rskafka::client::partition::UnknownTopicHandling;
 use service::Outcome;
 
 pub use args::Args;
@@ -37,17 +36,14 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
         }
         .into());
     };
+    let source = scan::Source {
+        brokers: args.kafka.broker_list(),
+        client_id: &args.client_id,
+        topic,
+        isolation: args.isolation_level,
+    };
     let manifests = match admin::partition_count(&client, &args.runs.runs_topic).await? {
-        Some(_) => {
-            let runs = client
-                .partition_client(&args.runs.runs_topic, 0, UnknownTopicHandling::Error)
-                .await
-                .map_err(kafka::Error::client(format!(
-                    "reading {}",
-                    args.runs.runs_topic
-                )))?;
-            scan::read_manifests(&runs, topic).await?
-        }
+        Some(_) => scan::read_manifests(&source, &args.runs.runs_topic).await?,
         None => {
             tracing::warn!(
                 runs_topic = args.runs.runs_topic,
@@ -56,8 +52,7 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
             Vec::new()
         }
     };
-    let partition_clients = client::partition_clients(&client, topic, partitions).await?;
-    let inventory = scan::scan_topic(partition_clients, args.samples).await?;
+    let inventory = scan::scan_topic(&source, partitions, args.samples).await?;
     let runs = inventory.ingest.audit.reconcile(&manifests);
     let report = Report {
         topic: topic.clone(),

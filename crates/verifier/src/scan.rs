@@ -1,16 +1,17 @@
 //! Reading a whole topic and taking stock of every record: statistics, the delivery audit,
 //! invalid records and samples.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use events::{
     audit::{self, RunManifest},
     ingest::{Ingest, RecordView},
     Event, EventType,
 };
-use kafka::scan::scan_partition;
-use rskafka::{client::partition::PartitionClient, record::RecordAndOffset};
-use tokio::sync::mpsc;
+use kafka::{
+    fetch::{IsolationLevel, Reader},
+    records::Record,
+};
 
 /// How many invalid records are kept to be shown.
 pub const INVALID_SHOWN: usize = 10;
@@ -53,14 +54,16 @@ impl Inventory {
         self.ingest.total()
     }
 
-    fn take(&mut self, partition: i32, record: RecordAndOffset) {
+    fn take(&mut self, partition: i32, record: Record<'_>) {
         *self.per_partition.entry(partition).or_default() += 1;
-        let r = &record.record;
-        let value = r.value.as_deref();
+        let value = record.value;
         let view = RecordView {
             partition,
-            key: r.key.as_deref(),
-            tag: audit::parse_headers(&r.headers),
+            key: record.key,
+            tag: audit::tag_of(
+                record.header(audit::RUN_ID_HEADER.as_bytes()),
+                record.header(audit::SEQ_HEADER.as_bytes()),
+            ),
             value,
         };
         match self.ingest.count(view) {
@@ -86,64 +89,73 @@ impl Inventory {
     }
 }
 
-/// Reads every partition from its earliest offset to its high watermark at start, all
+/// Reads every partition from its earliest offset to its end offset at the start, all
 /// partitions at once, and takes stock of each record.
 pub async fn scan_topic(
-    partitions: Vec<Arc<PartitionClient>>,
+    source: &Source<'_>,
+    partitions: usize,
     samples_per_type: usize,
 ) -> Result<Inventory, kafka::Error> {
-    // Fetching runs in one task per partition; decoding and counting in this one, so that the
-    // audit sees every record of every partition (a duplicate may sit on another partition).
-    // One decoded fetch waiting per partition or so: fetching overlaps decoding, and memory
-    // stays bounded.
-    let (batches, mut received) = mpsc::channel::<(i32, Vec<RecordAndOffset>)>(3);
-    let mut fetchers = tokio::task::JoinSet::new();
-    for partition in partitions {
-        let batches = batches.clone();
-        fetchers.spawn(async move {
-            let id = partition.partition();
-            scan_partition(&partition, |batch| {
-                let batches = batches.clone();
-                async move {
-                    let _ = batches.send((id, batch)).await;
-                }
-            })
-            .await
-        });
-    }
-    drop(batches);
+    let partitions = (0..partitions).map(|p| i32::try_from(p).expect("partition counts fit i32"));
+    // Fetching and decompressing run on one task per broker; counting in this one, so that
+    // the audit sees every record of every partition (a duplicate may sit on another one).
+    let mut reader = source.scan(source.topic, partitions);
     let mut inventory = Inventory::new(samples_per_type);
-    while let Some((partition, batch)) = received.recv().await {
-        for record in batch {
-            inventory.take(partition, record);
+    while let Some(fetched) = reader.next().await {
+        let fetched = fetched?;
+        for record in fetched.records() {
+            let record = record.map_err(|error| fetched.corrupt(source.topic, error))?;
+            inventory.take(fetched.partition, record);
         }
-    }
-    while let Some(fetched) = fetchers.join_next().await {
-        fetched.expect("scan tasks do not panic")?;
     }
     Ok(inventory)
 }
 
-/// The manifests of runs that wrote to `topic`, read from the runs topic. Unreadable entries
-/// are skipped with a warning: they come from something else than our producer.
+/// The manifests of runs that wrote to the source's topic, read from `runs_topic`. Unreadable
+/// entries are skipped with a warning: they come from something else than our producer.
 pub async fn read_manifests(
-    runs: &PartitionClient,
-    topic: &str,
+    source: &Source<'_>,
+    runs_topic: &str,
 ) -> Result<Vec<RunManifest>, kafka::Error> {
     let mut manifests = Vec::new();
-    scan_partition(runs, |batch| {
-        for record in batch {
-            let value = record.record.value.unwrap_or_default();
-            match serde_json::from_slice::<RunManifest>(&value) {
-                Ok(manifest) if manifest.topic == topic => manifests.push(manifest),
+    let mut reader = source.scan(runs_topic, [0]);
+    while let Some(fetched) = reader.next().await {
+        let fetched = fetched?;
+        for record in fetched.records() {
+            let record = record.map_err(|error| fetched.corrupt(runs_topic, error))?;
+            match serde_json::from_slice::<RunManifest>(record.value.unwrap_or_default()) {
+                Ok(manifest) if manifest.topic == source.topic => manifests.push(manifest),
                 Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(offset = record.offset, %error, "skipping unreadable run manifest")
                 }
             }
         }
-        std::future::ready(())
-    })
-    .await?;
+    }
     Ok(manifests)
+}
+
+/// Where the verifier reads: the cluster, the topic, and how.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    /// Bootstrap brokers.
+    pub brokers: Vec<String>,
+    /// Client id sent to the brokers.
+    pub client_id: &'a str,
+    /// The event topic.
+    pub topic: &'a str,
+    /// Which records are read.
+    pub isolation: IsolationLevel,
+}
+
+impl Source<'_> {
+    fn scan(&self, topic: &str, partitions: impl IntoIterator<Item = i32>) -> Reader {
+        kafka::scan::scan_topic(
+            self.brokers.clone(),
+            self.client_id,
+            topic,
+            partitions,
+            self.isolation,
+        )
+    }
 }

@@ -1,0 +1,249 @@
+//! The reader: which broker task fetches each partition, and finding a partition's leader again
+//! when it moved.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
+
+use tokio::{
+    sync::mpsc,
+    task::{JoinHandle, JoinSet},
+    time::Instant,
+};
+
+use super::{
+    broker::{BrokerTask, Report},
+    metadata::{topic_layout, Layout},
+    partition::PartitionState,
+    FetchConfig, Fetched, StartAt,
+};
+use crate::{backoff::Backoff, connection::Connection, Error, Result};
+
+/// Reads partitions of one topic through one task per leader broker; see [`super`].
+pub struct Reader {
+    supervisor: JoinHandle<()>,
+    fetched: mpsc::Receiver<Result<Fetched>>,
+}
+
+impl Reader {
+    /// Starts reading each of `partitions` from where it says.
+    pub fn start(config: FetchConfig, partitions: BTreeMap<i32, StartAt>) -> Reader {
+        // About one answer per partition waiting while the next fetches are in flight:
+        // fetching overlaps processing, and memory stays bounded.
+        let (out, fetched) = mpsc::channel(partitions.len().max(1));
+        let states = partitions
+            .into_iter()
+            .map(|(partition, start)| {
+                let state = PartitionState::new(
+                    partition,
+                    start,
+                    config.partition_max_bytes,
+                    config.max_bytes,
+                );
+                (partition, state)
+            })
+            .collect();
+        let supervisor = Supervisor {
+            config: Arc::new(config),
+            pending: states,
+            out,
+            brokers: HashMap::new(),
+            tasks: JoinSet::new(),
+            metadata: None,
+            layout: Layout::default(),
+        };
+        Reader {
+            supervisor: tokio::spawn(supervisor.run()),
+            fetched,
+        }
+    }
+
+    /// The next partition's answer, or an error that ends the read; `None` once a scan read
+    /// every partition to its end.
+    pub async fn next(&mut self) -> Option<Result<Fetched>> {
+        self.fetched.recv().await
+    }
+
+    /// Stops at once; answers not received yet are dropped.
+    pub fn stop(self) {
+        self.supervisor.abort();
+    }
+
+    /// Stops taking answers and lets the fetches in flight come back (within the fetch's wait)
+    /// for at most `limit`: some brokers stop serving everyone when a client disconnects in
+    /// the middle of a fetch (docs/brokers.md). What they bring is dropped.
+    pub async fn drain(self, limit: Duration) {
+        let Reader {
+            mut supervisor,
+            fetched,
+        } = self;
+        drop(fetched);
+        if tokio::time::timeout(limit, &mut supervisor).await.is_err() {
+            supervisor.abort();
+        }
+    }
+}
+
+/// The reader's task: hands partitions to broker tasks and takes back those whose leader
+/// moved.
+struct Supervisor {
+    config: Arc<FetchConfig>,
+    /// Partitions waiting for a leader.
+    pending: BTreeMap<i32, PartitionState>,
+    out: mpsc::Sender<Result<Fetched>>,
+    /// node id → the channel handing partitions to its task.
+    brokers: HashMap<i32, mpsc::UnboundedSender<PartitionState>>,
+    tasks: JoinSet<()>,
+    /// The connection metadata is asked on.
+    metadata: Option<Connection>,
+    layout: Layout,
+}
+
+impl Supervisor {
+    async fn run(mut self) {
+        let (reports_tx, mut reports) = mpsc::unbounded_channel();
+        let mut remaining = self.pending.len();
+        // Partitions handed back are placed again after a wait that grows while they keep
+        // coming back (a broker down, a leader not elected yet), and starts short again once
+        // placements held for a while.
+        let mut retry = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let mut placed_at = Instant::now();
+        let mut place_at = Instant::now();
+        loop {
+            if !self.pending.is_empty() && Instant::now() >= place_at {
+                if placed_at.elapsed() > STABLE_PLACEMENT {
+                    retry.reset();
+                }
+                self.place_pending(&reports_tx).await;
+                placed_at = Instant::now();
+                place_at = placed_at + retry.next_wait();
+            }
+            if remaining == 0 {
+                return; // a scan read everything: dropping `out` ends the caller's reading
+            }
+            tokio::select! {
+                report = reports.recv() => match report {
+                    Some(Report::Moved(state)) => {
+                        self.pending.insert(state.partition, state);
+                    }
+                    Some(Report::Done(partition)) => {
+                        tracing::debug!(partition, "read to its end");
+                        remaining -= 1;
+                    }
+                    None => return,
+                },
+                Some(_) = self.tasks.join_next() => {
+                    self.brokers.retain(|_, adopt| !adopt.is_closed());
+                }
+                () = tokio::time::sleep_until(place_at), if !self.pending.is_empty() => {}
+                () = self.out.closed() => return,
+            }
+        }
+    }
+
+    /// Hands each pending partition to the task of its leader, learning the leaders first.
+    async fn place_pending(&mut self, reports: &mpsc::UnboundedSender<Report>) {
+        match self.refresh_layout().await {
+            Ok(layout) => self.layout = layout,
+            Err(error) => {
+                tracing::warn!(%error, "cannot learn the partitions' leaders, retrying");
+                return;
+            }
+        }
+        for (partition, state) in std::mem::take(&mut self.pending) {
+            let Some((node, address)) = self.layout.leader(partition) else {
+                self.pending.insert(partition, state);
+                continue;
+            };
+            let address = address.to_string();
+            // A task that is ending refuses the partition, which then goes to a new one.
+            let state = match self.brokers.get(&node) {
+                Some(adopt) => match adopt.send(state) {
+                    Ok(()) => continue,
+                    Err(refused) => refused.0,
+                },
+                None => state,
+            };
+            self.spawn_broker(node, address, state, reports);
+        }
+    }
+
+    fn spawn_broker(
+        &mut self,
+        node: i32,
+        address: String,
+        first: PartitionState,
+        reports: &mpsc::UnboundedSender<Report>,
+    ) {
+        let (adopt, adopted) = mpsc::unbounded_channel();
+        adopt.send(first).expect("the receiver is alive");
+        self.brokers.insert(node, adopt);
+        let task = BrokerTask {
+            address,
+            config: Arc::clone(&self.config),
+            partitions: BTreeMap::new(),
+            adopt: adopted,
+            reports: reports.clone(),
+            out: self.out.clone(),
+        };
+        self.tasks.spawn(task.run());
+    }
+
+    /// The topic's leaders, asked on the metadata connection, or on a new one to a bootstrap
+    /// broker (or a broker learned since) when it broke.
+    async fn refresh_layout(&mut self) -> Result<Layout> {
+        let topic = self.config.topic.clone();
+        if let Some(connection) = self.metadata.as_mut().filter(|c| c.is_usable()) {
+            match within(METADATA_TIMEOUT, topic_layout(connection, &topic)).await {
+                Ok(layout) => return Ok(layout),
+                Err(error @ Error::UnknownTopic { .. }) => return Err(error),
+                Err(_) => self.metadata = None,
+            }
+        }
+        let mut candidates = self.config.bootstrap.clone();
+        candidates.extend(self.layout.brokers.values().cloned());
+        let mut last_error = Error::NoBrokers;
+        for address in candidates {
+            let connected = Connection::connect(&address, &self.config.client_id).await;
+            let mut connection = match connected {
+                Ok(connection) => connection,
+                Err(error) => {
+                    last_error = error;
+                    continue;
+                }
+            };
+            match within(METADATA_TIMEOUT, topic_layout(&mut connection, &topic)).await {
+                Ok(layout) => {
+                    self.metadata = Some(connection);
+                    return Ok(layout);
+                }
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// How long placements must hold for the wait before the next one to start short again.
+const STABLE_PLACEMENT: Duration = Duration::from_secs(10);
+
+/// How long a Metadata request may take.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `request`, or a timeout error after `limit`.
+async fn within<T>(
+    limit: Duration,
+    request: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(limit, request)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                broker: "the metadata broker".into(),
+                what: "Metadata",
+                timeout: limit,
+            })
+        })
+}
