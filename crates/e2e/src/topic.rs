@@ -4,8 +4,8 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::Utc;
-use events::audit::RunManifest;
-use kafka::{client, scan::scan_partition};
+use events::audit::{tag_of, RunManifest, RUN_ID_HEADER, SEQ_HEADER};
+use kafka::{client, fetch::IsolationLevel, scan::scan_topic};
 use producer::Summary;
 use rskafka::{
     client::{
@@ -115,18 +115,42 @@ impl Topic {
 
     /// The last run manifest published to the runs topic.
     pub async fn last_manifest(&self) -> RunManifest {
-        let runs = self.partition(&self.runs, 0).await;
-        let mut found = None;
-        scan_partition(&runs, |batch| {
-            found = batch.last().map(|r| {
-                serde_json::from_slice(r.record.value.as_deref().expect("a value"))
-                    .expect("a manifest")
-            });
-            std::future::ready(())
-        })
-        .await
-        .expect("the runs topic reads");
-        found.expect("the producer published its manifest")
+        let runs = self.read_all(&self.runs, 1).await;
+        let last = runs.last().expect("the producer published its manifest");
+        serde_json::from_slice(&last.value).expect("a manifest")
+    }
+
+    /// Every record of partitions `0..partitions` of `topic` on the topic's cluster, read to
+    /// the end with the services' own fetch path, partition by partition in offset order.
+    pub async fn read_all(&self, topic: &str, partitions: usize) -> Vec<ReadRecord> {
+        let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
+        let partitions = (0..partitions).map(|p| i32::try_from(p).expect("few partitions"));
+        let mut reader = scan_topic(
+            brokers,
+            "e2e-test",
+            topic,
+            partitions,
+            IsolationLevel::default(),
+        );
+        let mut records = Vec::new();
+        while let Some(fetched) = reader.next().await {
+            let fetched = fetched.expect("the topic reads");
+            for record in fetched.records() {
+                let record = record.expect("the records decode");
+                records.push(ReadRecord {
+                    partition: fetched.partition,
+                    offset: record.offset,
+                    value: record.value.unwrap_or_default().to_vec(),
+                    tag: tag_of(
+                        record.header(RUN_ID_HEADER.as_bytes()),
+                        record.header(SEQ_HEADER.as_bytes()),
+                    )
+                    .map(|(run_id, seq)| (run_id.to_string(), seq)),
+                });
+            }
+        }
+        records.sort_by_key(|r| (r.partition, r.offset));
+        records
     }
 
     /// Publishes `manifest` to the runs topic, as a producer would at the end of its run.
@@ -140,6 +164,19 @@ impl Topic {
         .await
         .expect("the manifest is acknowledged");
     }
+}
+
+/// A record as [`Topic::read_all`] reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRecord {
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// Its value (empty for none).
+    pub value: Vec<u8>,
+    /// Its audit tag `(run_id, seq)`, if it has one.
+    pub tag: Option<(String, u64)>,
 }
 
 /// A record keyed `key` with `value` and `headers`, stamped now.

@@ -4,8 +4,8 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use e2e::{topic::record, Topic};
-use events::{audit::AuditTag, Event};
-use kafka::{admin, client, scan::scan_partition};
+use events::Event;
+use kafka::admin;
 use rskafka::client::partition::Compression;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,25 +62,15 @@ async fn events_by_seq(topic: &Topic) -> Vec<(u64, String, String, String)> {
         .unwrap()
         .unwrap();
     let mut events = Vec::new();
-    for partition in client::partition_clients(&client, &topic.name, count)
-        .await
-        .unwrap()
-    {
-        scan_partition(&partition, |batch| {
-            for r in batch {
-                let seq = AuditTag::from_headers(&r.record.headers).unwrap().seq;
-                let event = Event::from_json(r.record.value.as_deref().unwrap()).unwrap();
-                events.push((
-                    seq,
-                    event.user_id,
-                    event.session_id,
-                    format!("{:?}", event.action),
-                ));
-            }
-            std::future::ready(())
-        })
-        .await
-        .unwrap();
+    for record in topic.read_all(&topic.name, count).await {
+        let seq = record.tag.expect("an audited record").1;
+        let event = Event::from_json(&record.value).unwrap();
+        events.push((
+            seq,
+            event.user_id,
+            event.session_id,
+            format!("{:?}", event.action),
+        ));
     }
     events.sort();
     events

@@ -12,6 +12,7 @@ use kafka_protocol::{
     messages::{ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader},
     protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes},
 };
+use memmap2::MmapOptions;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -25,6 +26,12 @@ const UNSUPPORTED_VERSION: i16 = 35;
 
 /// Largest response accepted, against a corrupt size prefix.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Answers at least this large (fetches) are read into a mapping of their own, returned to the
+/// system as soon as the last slice of it is dropped. From the heap, such buffers, allocated on
+/// one thread and freed on another, stay resident: glibc's malloc raises its mmap threshold
+/// past the first ones freed, then serves the next ones from arenas it does not give back.
+const OWN_MAPPING_BYTES: usize = 256 * 1024;
 
 /// How long connecting and the version handshake may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -200,13 +207,28 @@ impl Connection {
             .ok()
             .filter(|s| *s <= MAX_RESPONSE_BYTES)
             .ok_or_else(|| self.protocol_error(format!("bad response size {size}")))?;
-        let mut body = vec![0u8; size];
-        self.stream
-            .read_exact(&mut body)
-            .await
-            .map_err(|source| self.io_error(source))?;
+        let body = if size >= OWN_MAPPING_BYTES {
+            let mut body = MmapOptions::new()
+                .len(size)
+                .map_anon()
+                .map_err(|source| self.io_error(source))?;
+            self.read_body(&mut body).await?;
+            Bytes::from_owner(body)
+        } else {
+            let mut body = vec![0u8; size];
+            self.read_body(&mut body).await?;
+            Bytes::from(body)
+        };
         self.awaiting_answer = false;
-        Ok(Bytes::from(body))
+        Ok(body)
+    }
+
+    async fn read_body(&mut self, body: &mut [u8]) -> Result<()> {
+        self.stream
+            .read_exact(body)
+            .await
+            .map(drop)
+            .map_err(|source| self.io_error(source))
     }
 
     fn io_error(&self, source: std::io::Error) -> Error {

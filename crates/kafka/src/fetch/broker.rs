@@ -69,6 +69,8 @@ pub(super) struct BrokerTask {
     pub reports: mpsc::UnboundedSender<Report>,
     /// Fetched records, to the reader's caller.
     pub out: mpsc::Sender<Result<Fetched>>,
+    /// Rounds fetched so far: which partition comes first in the next request.
+    pub rounds: usize,
 }
 
 impl BrokerTask {
@@ -131,7 +133,7 @@ impl BrokerTask {
     async fn round(&mut self, connection: &mut Connection) -> Result<Pace, Stop> {
         self.place_unplaced(connection).await?;
         self.finish_scanned();
-        let positions: Vec<FetchPosition> = self
+        let mut positions: Vec<FetchPosition> = self
             .partitions
             .values()
             .filter_map(|state| {
@@ -145,10 +147,23 @@ impl BrokerTask {
         if positions.is_empty() {
             return Ok(Pace::Later);
         }
-        let answers = self.fetch(connection, &positions).await?;
+        // Brokers fill an answer in the request's partition order until its byte limit: each
+        // round starts from another partition, so that none waits behind the others for long.
+        self.rounds = self.rounds.wrapping_add(1);
+        let first = self.rounds % positions.len();
+        positions.rotate_left(first);
+        let limit = answer_limit(self.config.max_bytes, &positions);
+        let answers = self.fetch(connection, &positions, limit).await?;
+        let answered: usize = answers.iter().map(|a| a.records.len()).sum();
         let mut pace = Pace::Now;
         for answer in answers {
-            if self.take_answer(answer).await? == Pace::Later {
+            // An empty answer says something about the partition only when the whole answer
+            // had room left for it; otherwise the others filled it.
+            let room = self
+                .partitions
+                .get(&answer.partition)
+                .is_some_and(|s| answered + bytes(s.size.bytes()) <= bytes(limit));
+            if self.take_answer(answer, room).await? == Pace::Later {
                 pace = Pace::Later;
             }
         }
@@ -159,10 +174,11 @@ impl BrokerTask {
         &self,
         connection: &mut Connection,
         positions: &[FetchPosition],
+        max_bytes: i32,
     ) -> Result<Vec<PartitionAnswer>, Stop> {
         let shape = FetchShape {
             max_wait_ms: i32::try_from(self.config.max_wait.as_millis()).unwrap_or(i32::MAX),
-            max_bytes: answer_limit(self.config.max_bytes, positions),
+            max_bytes,
             isolation: self.config.isolation,
         };
         let request = fetch_request(&self.config.topic, shape, positions);
@@ -290,8 +306,9 @@ impl BrokerTask {
     }
 
     /// Takes one partition's answer: its batches handed over, its position and fetch size
-    /// moved on, or its error dealt with.
-    async fn take_answer(&mut self, answer: PartitionAnswer) -> Result<Pace, Stop> {
+    /// moved on, or its error dealt with. `room`: whether the whole answer had room left for
+    /// this partition's records (when it had not, an empty answer is no sign of a large record).
+    async fn take_answer(&mut self, answer: PartitionAnswer, room: bool) -> Result<Pace, Stop> {
         let partition = answer.partition;
         tracing::trace!(
             partition,
@@ -326,6 +343,10 @@ impl BrokerTask {
             .filter(|next| *next > from);
         let readable_end = answer.readable_end(isolation);
         let mut pace = Pace::Now;
+        if next.is_none() && !room {
+            // Crowded out by the other partitions: asked again next round, as it is.
+            return self.hand_over(answer, read.batches, from, None).await;
+        }
         match state.size.after(from, next.is_some(), readable_end) {
             Answer::Records => {}
             Answer::Grown(bytes) => tracing::info!(
@@ -367,23 +388,32 @@ impl BrokerTask {
         if let Some(next) = next {
             state.position = StartAt::Offset(next);
         }
-        let mut aborted = AbortedTransactions::new(match isolation {
+        self.hand_over(answer, read.batches, from, next).await?;
+        Ok(pace)
+    }
+
+    /// Hands a partition's batches to the reader's caller, without control batches and, under
+    /// read_committed, without aborted transactions.
+    async fn hand_over(
+        &self,
+        answer: PartitionAnswer,
+        batches: Vec<RecordBatch>,
+        from: i64,
+        next: Option<i64>,
+    ) -> Result<Pace, Stop> {
+        let mut aborted = AbortedTransactions::new(match self.config.isolation {
             IsolationLevel::ReadCommitted => answer.aborted,
             IsolationLevel::ReadUncommitted => Vec::new(),
         });
         let fetched = Fetched {
-            partition,
-            batches: read
-                .batches
-                .into_iter()
-                .filter(|b| aborted.keeps(b))
-                .collect(),
+            partition: answer.partition,
+            batches: batches.into_iter().filter(|b| aborted.keeps(b)).collect(),
             from,
             next_offset: next.unwrap_or(from),
             high_watermark: answer.high_watermark,
         };
         self.out.send(Ok(fetched)).await.map_err(|_| Stop::Unread)?;
-        Ok(pace)
+        Ok(Pace::Now)
     }
 
     fn take_error(&mut self, partition: i32, error: ResponseError) -> Result<Pace, Stop> {
@@ -417,9 +447,14 @@ impl BrokerTask {
     }
 }
 
+/// A byte count as a length.
+fn bytes(count: i32) -> usize {
+    usize::try_from(count).unwrap_or(0)
+}
+
 /// The bytes a whole answer may hold: what its partitions may hold together, within
-/// `fetch.max.bytes`. Some brokers fill an answer up to its limit whatever the partitions'
-/// (docs/brokers.md).
+/// `fetch.max.bytes`. Some brokers fill the answer's first partitions up to this limit
+/// whatever their own (docs/brokers.md).
 fn answer_limit(max_bytes: i32, positions: &[FetchPosition]) -> i32 {
     let partitions: i64 = positions.iter().map(|p| i64::from(p.max_bytes)).sum();
     i32::try_from(partitions.min(i64::from(max_bytes))).unwrap_or(max_bytes)

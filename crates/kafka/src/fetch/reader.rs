@@ -187,6 +187,7 @@ impl Supervisor {
             adopt: adopted,
             reports: reports.clone(),
             out: self.out.clone(),
+            rounds: 0,
         };
         self.tasks.spawn(task.run());
     }
