@@ -12,6 +12,7 @@
 //! - [`partitioner`]: Kafka's default key partitioner (murmur2), as Java and librdkafka hash;
 //! - [`records`]: record batches decoded without copying (CRC, the four codecs, control batches);
 //! - [`backoff`]: the one retry policy every retry loop uses;
+//! - [`security`]: how connections are secured (`security.protocol`, SASL, TLS);
 //! - [`group`]: Kafka's classic consumer-group protocol (membership, coordinator requests,
 //!   subscription codec, assignors).
 //!
@@ -29,5 +30,6 @@ pub mod group;
 pub mod partitioner;
 pub mod records;
 pub mod scan;
+pub mod security;
 
 pub use error::{Error, Result};
