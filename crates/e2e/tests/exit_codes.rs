@@ -4,7 +4,7 @@
 //! | code | tests |
 //! |---|---|
 //! | 0 | `a_run_that_delivers_everything_exits_0` |
-//! | 1 | `pipeline.rs`: `a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq` |
+//! | 1 | `pipeline.rs`: `a_manifest_claiming_more_than_was_written_is_a_loss_named_by_seq`; `produce_errors.rs`: events refused for good (producer) |
 //! | 2 | bad flags, an unreachable broker, a missing topic, an invalid group id |
 
 use std::time::Duration;
