@@ -31,6 +31,8 @@ a signal.
                                         the next requests naming that partition answer these
                                         codes for it alone (how Kafka answers e.g.
                                         OFFSET_OUT_OF_RANGE)
+  apiversion API_KEY MIN MAX            the versions of API_KEY every broker offers in ApiVersions
+                                        (and accepts), e.g. Kafka 4.0's floors (KIP-896)
   pending BROKER API_KEY                `ok N`: broker-errors of API_KEY not answered yet
   clear-errors API_KEY                  forget the `errors` of API_KEY not answered yet
   track                                 count requests from now on (see `requests`)
@@ -95,6 +97,7 @@ def load_librdkafka() -> ctypes.CDLL:
         "rd_kafka_mock_partition_push_request_errors": (i, [p, s, i32, i16, size]),
         "rd_kafka_mock_broker_push_request_error_rtts": (i, [p, i32, i16, size]),
         "rd_kafka_mock_broker_error_stack_cnt": (i, [p, i32, i16, ctypes.POINTER(size)]),
+        "rd_kafka_mock_set_apiversion": (i, [p, i16, i16, i16]),
         "rd_kafka_mock_start_request_tracking": (None, [p]),
         "rd_kafka_mock_get_requests": (ctypes.POINTER(p), [p, ctypes.POINTER(size)]),
         "rd_kafka_mock_request_destroy_array": (None, [ctypes.POINTER(p), size]),
@@ -183,6 +186,10 @@ class Cluster:
                 pairs += [ctypes.c_int(int(code)), ctypes.c_int(int(delay or 0))]
             self.check(lib.rd_kafka_mock_broker_push_request_error_rtts(
                 m, int(args[0]), int(args[1]), len(pairs) // 2, *pairs))
+        elif command == "apiversion":
+            need(args, 3, 3)
+            self.check(lib.rd_kafka_mock_set_apiversion(m, int(args[0]), int(args[1]),
+                                                        int(args[2])))
         elif command == "pending":
             need(args, 2, 2)
             count = ctypes.c_size_t(0)

@@ -20,7 +20,7 @@ echo "=== unit tests (the end-to-end tests show as ignored here) ==="
 cargo test --workspace --quiet
 
 brokers=${TEST_BROKERS:-tansu mock mock-cluster}
-own_cluster_suites=" leaders produce_errors "
+own_cluster_suites=" leaders produce_errors several_brokers "
 # mock-cluster is no broker to start or stop: its tests start their own.
 start_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh start "$1"; }
 stop_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh stop "$1"; }

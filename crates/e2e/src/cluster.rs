@@ -175,6 +175,12 @@ impl MockCluster {
         self.command(&format!("coordinator {group} {broker}"));
     }
 
+    /// Makes every broker offer (and accept) only versions `min..=max` of `api_key`, as a
+    /// broker of another Kafka release would.
+    pub fn set_api_versions(&self, api_key: i16, min: i16, max: i16) {
+        self.command(&format!("apiversion {api_key} {min} {max}"));
+    }
+
     /// The next requests of `api_key`, to any broker, answer `codes` in turn, one code for the
     /// whole of each request (every partition it names).
     pub fn push_errors(&self, api_key: i16, codes: &[i16]) {
