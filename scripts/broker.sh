@@ -3,13 +3,22 @@
 #   broker.sh start tansu [port]        tansu with sqlite storage (default port 19092)
 #   broker.sh start tansu-memory [port] tansu with memory storage (benchmarks)
 #   broker.sh start mock                librdkafka's mock cluster on a free port
+#   broker.sh start tansu-sasl-ssl [port]  tansu (sqlite) requiring SASL SCRAM on port (default
+#                                       19192), behind a TLS relay (scripts/tls_relay.py) on port+1,
+#                                       the address it advertises; users alice/alice-secret
+#                                       (SCRAM-SHA-512) and bob/bob-secret (SCRAM-SHA-256);
+#                                       certificates from scripts/certs.sh in .run/tansu-sasl-ssl/.
+#                                       More relays, each its own address file in that folder:
+#                                       wrong-host-address (port+2), other-ca-address (+3),
+#                                       expired-address (+4), mutual-tls-address (+5: client
+#                                       certificate required); plaintext-address is tansu itself.
 #   broker.sh stop NAME | address NAME
 # `start` waits until the broker answers and prints its bootstrap address; state lives in .run/NAME/.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 action=${1:?usage: broker.sh start|stop|address tansu|tansu-memory|mock [port]}
-name=${2:?broker name: tansu, tansu-memory or mock}
+name=${2:?broker name: tansu, tansu-memory, tansu-sasl-ssl or mock}
 dir="$PIPELINE_RUN/$name"
 
 wait_for_port() { # host:port, seconds
@@ -42,6 +51,7 @@ start() {
         --storage-engine "$storage" > "$dir/log" 2>&1) &
       echo $! > "$dir/pid"
       ;;
+    tansu-sasl-ssl) start_sasl_ssl "${3:-19192}" ;;
     mock)
       rm -f "$dir/address"
       nohup "$PIPELINE_VENV/bin/python" "$PIPELINE_ROOT/scripts/mock_broker.py" "$dir/address" > "$dir/log" 2>&1 &
@@ -56,12 +66,57 @@ start() {
   cat "$dir/address"
 }
 
+tansu_broker() { # port advertised-port [tansu flags...]: runs tansu in $dir in the background
+  local port=$1 advertised=$2
+  shift 2
+  (cd "$dir" && RUST_LOG=${TANSU_LOG:-warn} exec nohup tansu broker \
+    --listener-url "tcp://127.0.0.1:$port" \
+    --advertised-listener-url "tcp://127.0.0.1:$advertised" \
+    --storage-engine "sqlite://data.sqlite" "$@" >> "$dir/log" 2>&1) &
+  echo $! > "$dir/pid"
+}
+
+# tansu with --authentication refuses to create users (it wants them authenticated first): they
+# are created on a first run without it, kept in the sqlite file for the second.
+start_sasl_ssl() { # port
+  local port=$1 relay=$(($1 + 1)) python=python3
+  [ -x "$PIPELINE_VENV/bin/python" ] && python="$PIPELINE_VENV/bin/python"
+  rm -f "$dir"/data.sqlite* "$dir/log"
+  "$PIPELINE_ROOT/scripts/certs.sh" "$dir"
+  tansu_broker "$port" "$relay"
+  wait_for_port "127.0.0.1:$port" 20 || { echo "tansu did not start; its log:" >&2; tail -20 "$dir/log" >&2; exit 1; }
+  tansu user create alice alice-secret --mechanism scram512 --broker "tcp://127.0.0.1:$port" >> "$dir/log" 2>&1
+  tansu user create bob bob-secret --mechanism scram256 --broker "tcp://127.0.0.1:$port" >> "$dir/log" 2>&1
+  stop_pid pid
+  tansu_broker "$port" "$relay" --authentication
+  nohup "$python" "$PIPELINE_ROOT/scripts/tls_relay.py" --target "127.0.0.1:$port" \
+    --listen "127.0.0.1:$relay" "$dir/broker.pem" "$dir/broker.key" \
+    --listen "127.0.0.1:$((port + 2))" "$dir/wrong-host.pem" "$dir/wrong-host.key" \
+    --listen "127.0.0.1:$((port + 3))" "$dir/other.pem" "$dir/other.key" \
+    --listen "127.0.0.1:$((port + 4))" "$dir/expired.pem" "$dir/expired.key" \
+    --listen-mutual "127.0.0.1:$((port + 5))" "$dir/broker.pem" "$dir/broker.key" "$dir/ca.pem" \
+    > "$dir/relay.log" 2>&1 &
+  echo $! > "$dir/relay.pid"
+  echo "127.0.0.1:$port" > "$dir/plaintext-address"
+  echo "127.0.0.1:$((port + 2))" > "$dir/wrong-host-address"
+  echo "127.0.0.1:$((port + 3))" > "$dir/other-ca-address"
+  echo "127.0.0.1:$((port + 4))" > "$dir/expired-address"
+  echo "127.0.0.1:$((port + 5))" > "$dir/mutual-tls-address"
+  wait_for_port "127.0.0.1:$port" 20
+  echo "127.0.0.1:$relay" > "$dir/address"
+}
+
+stop_pid() { # pid file in $dir
+  [ -f "$dir/$1" ] || return 0
+  kill "$(cat "$dir/$1")" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$(cat "$dir/$1")" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$(cat "$dir/$1")" 2>/dev/null || true
+  rm -f "$dir/$1"
+}
+
 stop() {
-  [ -f "$dir/pid" ] || return 0
-  kill "$(cat "$dir/pid")" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$(cat "$dir/pid")" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$(cat "$dir/pid")" 2>/dev/null || true
-  rm -f "$dir/pid"
+  stop_pid relay.pid
+  stop_pid pid
 }
 
 case "$action" in

@@ -5,10 +5,12 @@
 # serving everyone when a client is killed in the middle of a request, as the failover tests do).
 # The suites that start their own cluster in each test (`leaders`: a 3-broker librdkafka mock
 # cluster the test drives, crates/e2e/src/cluster.rs) run once, under the pseudo-broker
-# `mock-cluster`, which starts nothing; they do not run under the other brokers.
+# `mock-cluster`, which starts nothing; they do not run under the other brokers. The secured
+# suites (`security`: SASL_SSL) run once, under `tansu-sasl-ssl` (tansu requiring SCRAM behind a
+# TLS relay, scripts/broker.sh).
 # Installs what is missing and starts the brokers itself. The stderr of every process a test
 # starts is kept in .run/e2e/<broker>/<suite>/<test>/.
-#   TEST_BROKERS="tansu mock mock-cluster"   the brokers to run on
+#   TEST_BROKERS="tansu mock mock-cluster tansu-sasl-ssl"   the brokers to run on
 #   TEST_FILTER=substring                    only the end-to-end tests whose name contains it
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -19,11 +21,19 @@ cargo build --workspace --all-targets --quiet
 echo "=== unit tests (the end-to-end tests show as ignored here) ==="
 cargo test --workspace --quiet
 
-brokers=${TEST_BROKERS:-tansu mock mock-cluster}
+brokers=${TEST_BROKERS:-tansu mock mock-cluster tansu-sasl-ssl}
 own_cluster_suites=" leaders produce_errors several_brokers "
+secured_suites=" security "
 # mock-cluster is no broker to start or stop: its tests start their own.
 start_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh start "$1"; }
 stop_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh stop "$1"; }
+# Which suites run on which broker: own-cluster suites under mock-cluster only, the secured
+# suites under tansu-sasl-ssl only, every other suite under the plain brokers.
+runs_on() { # suite broker
+  if [[ "$own_cluster_suites" == *" $1 "* ]]; then [ "$2" = mock-cluster ]; return; fi
+  if [[ "$secured_suites" == *" $1 "* ]]; then [ "$2" = tansu-sasl-ssl ]; return; fi
+  [ "$2" != mock-cluster ] && [ "$2" != tansu-sasl-ssl ]
+}
 trap 'for b in $brokers; do stop_broker "$b"; done' EXIT
 failed=()
 passed=0
@@ -36,12 +46,7 @@ for broker in $brokers; do
   fi
   for suite in crates/e2e/tests/*.rs; do
     suite=$(basename "$suite" .rs)
-    # Own-cluster suites under mock-cluster only; every other suite under the real brokers only.
-    if [[ "$own_cluster_suites" == *" $suite "* ]]; then
-      [ "$broker" = mock-cluster ] || continue
-    else
-      [ "$broker" != mock-cluster ] || continue
-    fi
+    runs_on "$suite" "$broker" || continue
     tests=$(cargo test --quiet -p e2e --test "$suite" -- --list --ignored 2>/dev/null | sed -n 's/: test$//p')
     for test in $tests; do
       [[ -z "${TEST_FILTER:-}" || "$test" == *"$TEST_FILTER"* ]] || continue
@@ -50,7 +55,7 @@ for broker in $brokers; do
       logs="$PIPELINE_RUN/e2e/$broker/$suite/$test"
       rm -rf "$logs" && mkdir -p "$logs"
       begun=$SECONDS
-      if E2E_LOG_DIR=$logs KAFKA_TEST_BROKERS=$address KAFKA_TEST_BROKER_KIND=$broker PIPELINE_VENV=$PIPELINE_VENV \
+      if E2E_LOG_DIR=$logs KAFKA_TEST_SECURITY_DIR="$PIPELINE_RUN/tansu-sasl-ssl" KAFKA_TEST_BROKERS=$address KAFKA_TEST_BROKER_KIND=$broker PIPELINE_VENV=$PIPELINE_VENV \
         cargo test --quiet -p e2e --test "$suite" -- --ignored --exact "$test" > "$logs/test.log" 2>&1; then
         echo "ok    $broker $suite::$test ($((SECONDS - begun)) s)"
         passed=$((passed + 1))

@@ -7,7 +7,7 @@ use kafka::{
     fetch::{FetchConfig, IsolationLevel, OffsetReset},
     fetch_size::DEFAULT_MAX_BYTES,
 };
-use service::{duration, Flags, KafkaArgs, EXIT_CODES};
+use service::{duration, Connection, Flags, KafkaArgs, EXIT_CODES};
 
 /// Joins a Kafka consumer group and shows live statistics of the shop's events.
 ///
@@ -16,7 +16,7 @@ use service::{duration, Flags, KafkaArgs, EXIT_CODES};
 #[derive(Debug, Clone, Parser)]
 #[command(version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Args {
-    /// Bootstrap brokers and topic.
+    /// Bootstrap brokers, topic, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
@@ -69,6 +69,10 @@ pub struct Args {
     #[arg(long, env = "CONSUMER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevel::ReadUncommitted)]
     pub isolation_level: IsolationLevel,
 
+    /// Stop once this many records were counted: commit, leave the group, print the summary
+    /// (Kafka's console consumer's `--max-messages`; a smoke test's end). Default: until stopped.
+    #[arg(long, env = "CONSUMER_MAX_MESSAGES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_messages: Option<u64>,
     /// Print the final summary as one JSON object on stdout (statistics and logs go to stderr).
     #[arg(long, env = "CONSUMER_JSON")]
     pub json: bool,
@@ -99,6 +103,15 @@ impl Flags for Args {
             }
         }
         Ok(())
+    }
+
+    /// Brokers, security, client id and group id, which `--config` may all give.
+    fn connection(&mut self) -> Connection<'_> {
+        Connection {
+            kafka: &mut self.kafka,
+            client_id: &mut self.client_id,
+            group_id: Some(&mut self.group_id),
+        }
     }
 }
 

@@ -32,6 +32,10 @@ pub enum Error {
 /// Connects, joins the group and consumes until `shutdown`; then commits, leaves the group and
 /// prints the final summary.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
-    let client = kafka::client::connect(&args.kafka.broker_list(), &args.client_id).await?;
-    member::Member::new(args, client, shutdown).run().await
+    let security = args.kafka.security();
+    let client =
+        kafka::client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
+    member::Member::new(args, client, security, shutdown)
+        .run()
+        .await
 }

@@ -16,6 +16,7 @@ use kafka::{
     backoff::Backoff,
     fetch::{FetchConfig, Fetched, Reader, StartAt},
     group::{Generation, GroupConfig, Membership},
+    security::Security,
 };
 use rskafka::client::Client;
 use service::{Outcome, Shutdown};
@@ -73,6 +74,8 @@ enum TopicSize {
 pub struct Member {
     args: Args,
     client: Arc<Client>,
+    /// How every connection of the member is secured (group, fetching).
+    security: Security,
     membership: Membership,
     tally: Tally,
     committed: BTreeMap<i32, i64>,
@@ -84,13 +87,15 @@ pub struct Member {
 }
 
 impl Member {
-    /// A member that has not joined yet, reading through `client`.
-    pub fn new(args: Args, client: Arc<Client>, shutdown: Shutdown) -> Member {
+    /// A member that has not joined yet, reading through `client`, its own connections
+    /// secured as `security` says.
+    pub fn new(args: Args, client: Arc<Client>, security: Security, shutdown: Shutdown) -> Member {
         let config = GroupConfig {
             group_id: args.group_id.clone(),
             client_id: args.client_id.clone(),
             topic: args.kafka.topic.clone(),
             brokers: args.kafka.broker_list(),
+            security: security.clone(),
             session_timeout: args.session_timeout,
             rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
         };
@@ -98,6 +103,7 @@ impl Member {
             membership: Membership::new(config, Arc::clone(&client)),
             client,
             args,
+            security,
             tally: Tally::default(),
             committed: BTreeMap::new(),
             owned: Vec::new(),
@@ -180,7 +186,7 @@ impl Member {
                 }
                 Some(fetched) = reader.next() => {
                     self.count(fetched?)?;
-                    Step::Continue
+                    self.stop_when_counted_enough()
                 }
             };
             match step {
@@ -275,11 +281,26 @@ impl Member {
         Ok(())
     }
 
+    /// Stops once `--max-messages` records were counted.
+    fn stop_when_counted_enough(&self) -> Step {
+        match self.args.max_messages {
+            Some(max) if self.consumed() >= max => {
+                tracing::info!(
+                    consumed = self.consumed(),
+                    "--max-messages reached: stopping"
+                );
+                Step::Stop
+            }
+            _ => Step::Continue,
+        }
+    }
+
     /// How this member's partitions are fetched, from its flags.
     fn fetch_config(&self) -> FetchConfig {
         FetchConfig {
             bootstrap: self.args.kafka.broker_list(),
             client_id: self.args.client_id.clone(),
+            security: self.security.clone(),
             topic: self.args.kafka.topic.clone(),
             max_wait: self.args.fetch_max_wait,
             partition_max_bytes: self.args.max_partition_fetch_bytes,

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::Utc;
 use events::audit::{tag_of, RunManifest, RUN_ID_HEADER, SEQ_HEADER};
-use kafka::{client, fetch::IsolationLevel, scan::scan_topic};
+use kafka::{client, fetch::IsolationLevel, scan::scan_topic, security::Security};
 use producer::Summary;
 use rskafka::{
     client::{
@@ -101,7 +101,7 @@ impl Topic {
     /// An rskafka client of the topic's cluster.
     pub async fn client(&self) -> Arc<Client> {
         let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
-        client::connect(&brokers, "e2e-test")
+        client::connect(&brokers, "e2e-test", &Security::default())
             .await
             .expect("the broker under test answers")
     }
@@ -128,6 +128,7 @@ impl Topic {
         let mut reader = scan_topic(
             brokers,
             "e2e-test",
+            &Security::default(),
             topic,
             partitions,
             IsolationLevel::default(),

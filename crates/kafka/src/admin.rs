@@ -12,7 +12,7 @@ use kafka_protocol::{
 };
 use rskafka::client::Client;
 
-use crate::{backoff::Backoff, connection::Connection, Error, Result};
+use crate::{backoff::Backoff, connection::Connection, security::Security, Error, Result};
 
 /// How long a created topic may take to show in the metadata.
 const CREATED_TOPIC_VISIBLE_WITHIN: Duration = Duration::from_secs(5);
@@ -30,7 +30,8 @@ pub async fn partition_count(client: &Client, topic: &str) -> Result<Option<usiz
 }
 
 /// Makes sure `topic` exists, creating it with `partitions` partitions when missing, and returns
-/// its partition count. `brokers` are the bootstrap brokers, where CreateTopics is sent.
+/// its partition count. `brokers` are the bootstrap brokers, where CreateTopics is sent over a
+/// connection secured as `security` says.
 ///
 /// Creation goes through our own CreateTopics request to a bootstrap broker rather than
 /// rskafka's controller client: some Kafka-compatible brokers name a controller their metadata
@@ -42,12 +43,13 @@ pub async fn ensure_topic(
     brokers: &[String],
     topic: &str,
     partitions: usize,
+    security: &Security,
 ) -> Result<usize> {
     if let Some(count) = partition_count(client, topic).await? {
         return Ok(count);
     }
     let broker = brokers.first().ok_or(Error::NoBrokers)?;
-    create_topic(broker, topic, partitions).await?;
+    create_topic(broker, topic, partitions, security).await?;
     // Metadata can lag behind creation for a moment.
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
     let deadline = tokio::time::Instant::now() + CREATED_TOPIC_VISIBLE_WITHIN;
@@ -64,8 +66,13 @@ pub async fn ensure_topic(
     })
 }
 
-async fn create_topic(broker: &str, topic: &str, partitions: usize) -> Result<()> {
-    let mut connection = Connection::connect(broker, "topic-admin").await?;
+async fn create_topic(
+    broker: &str,
+    topic: &str,
+    partitions: usize,
+    security: &Security,
+) -> Result<()> {
+    let mut connection = Connection::connect(broker, "topic-admin", security).await?;
     if !connection.supports::<CreateTopicsRequest>() {
         return auto_create_topic(&mut connection, topic, partitions).await;
     }

@@ -1,9 +1,14 @@
 //! The errors of this crate's connections and requests, with the broker, request and cause
 //! each happened with.
 
-use std::time::Duration;
+use std::{fmt, path::PathBuf, time::Duration};
 
 use kafka_protocol::error::ResponseError;
+
+use crate::{
+    security::{flags, SaslMechanism},
+    tls::{TlsFile, TlsFileProblem},
+};
 
 /// The result of this crate's connections and requests.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -104,6 +109,132 @@ pub enum Error {
         #[source]
         source: crate::records::RecordsError,
     },
+    /// The security settings do not go together (credentials missing, a key without its
+    /// certificate): caught before connecting.
+    #[error("{problem} ({flags})")]
+    Settings {
+        /// What is wrong.
+        problem: String,
+        /// The flags to fix.
+        flags: String,
+    },
+
+    /// A TLS file of the settings cannot be used.
+    #[error("the {file} {} ({}): {problem}", path.display(), file.flag())]
+    TlsFile {
+        /// Which file.
+        file: TlsFile,
+        /// Its path.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        problem: TlsFileProblem,
+    },
+
+    /// The broker refused the SASL credentials.
+    #[error("authentication failed for user {user} with {mechanism} at {broker}: {message}")]
+    AuthenticationFailed {
+        /// The broker's `host:port`.
+        broker: String,
+        /// The user name presented.
+        user: String,
+        /// The mechanism used.
+        mechanism: SaslMechanism,
+        /// The broker's message, or what went wrong in the exchange.
+        message: String,
+    },
+
+    /// The broker does not offer the SASL mechanism of the settings.
+    #[error(
+        "{broker} does not offer SASL mechanism {mechanism} ({}) ({})",
+        offered_list(offered),
+        flags::SASL_MECHANISM
+    )]
+    MechanismNotOffered {
+        /// The broker's `host:port`.
+        broker: String,
+        /// The mechanism asked for.
+        mechanism: SaslMechanism,
+        /// The mechanisms its SaslHandshake answer lists, comma-separated.
+        offered: String,
+    },
+
+    /// The broker's certificate did not pass verification.
+    #[error("TLS with {broker}: certificate verify failed: {reason}")]
+    CertificateRejected {
+        /// The broker's `host:port`.
+        broker: String,
+        /// Why (unknown CA, wrong host name, expired, ...).
+        reason: String,
+    },
+
+    /// The TLS handshake failed for another reason than the broker's certificate (the broker
+    /// refused ours, no version or cipher in common).
+    #[error("TLS with {broker} failed: {reason}")]
+    Tls {
+        /// The broker's `host:port`.
+        broker: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// TLS was spoken to a broker that did not answer TLS: a plaintext listener, most likely.
+    #[error(
+        "the broker at {broker} did not answer TLS ({seen}): is it a plaintext listener? ({})",
+        flags::SECURITY_PROTOCOL
+    )]
+    NotTls {
+        /// The broker's `host:port`.
+        broker: String,
+        /// What it did instead.
+        seen: Mismatch,
+    },
+
+    /// Plaintext was spoken to a broker that did not answer it: a TLS listener, most likely.
+    #[error(
+        "the broker at {broker} did not answer in plaintext ({seen}): is it a TLS listener? ({})",
+        flags::SECURITY_PROTOCOL
+    )]
+    NotPlaintext {
+        /// The broker's `host:port`.
+        broker: String,
+        /// What it did instead.
+        seen: Mismatch,
+    },
+
+    /// A TLS connection closed before its first answer: how a broker refuses the client's
+    /// certificate (or its absence) under TLS 1.3, where its verdict comes after our side of
+    /// the handshake is done; a broker going down does the same, so this is conclusive at a
+    /// service's first connection only.
+    #[error("the broker at {broker} closed the connection right after the TLS handshake: {}", closed_after_handshake_hint(*client_certificate))]
+    ClosedAfterTlsHandshake {
+        /// The broker's `host:port`.
+        broker: String,
+        /// Whether we presented a client certificate.
+        client_certificate: bool,
+    },
+
+    /// A broker answered ApiVersions, then closed the connection at the next request, which
+    /// carried no SASL authentication: what brokers requiring SASL do. Conclusive at a
+    /// service's first connection only.
+    #[error("the broker at {broker} closed the connection at the first request after ApiVersions: does it require SASL? ({} SASL_PLAINTEXT or SASL_SSL)", flags::SECURITY_PROTOCOL)]
+    NeedsSasl {
+        /// The broker's `host:port`.
+        broker: String,
+    },
+
+    /// A broker that the cluster's metadata advertises refused the connection that the
+    /// bootstrap broker accepted.
+    #[error("{cause} ({broker} is advertised by the bootstrap broker {by})")]
+    Advertised {
+        /// The advertised broker's `host:port`.
+        broker: String,
+        /// The bootstrap broker that advertised it.
+        by: String,
+        /// Why it refused.
+        cause: Box<Error>,
+    },
+
     /// A request made through rskafka failed.
     #[error("{context}")]
     Client {
@@ -115,7 +246,90 @@ pub enum Error {
     },
 }
 
+/// What a TLS connection closed at once suggests.
+fn closed_after_handshake_hint(client_certificate: bool) -> String {
+    if client_certificate {
+        format!(
+            "does it trust our client certificate? ({})",
+            flags::SSL_CERTIFICATE_LOCATION
+        )
+    } else {
+        format!(
+            "does it require a client certificate? ({}, {})",
+            flags::SSL_CERTIFICATE_LOCATION,
+            flags::SSL_KEY_LOCATION
+        )
+    }
+}
+
+/// The mechanisms a broker's SaslHandshake answer offers, for messages.
+fn offered_list(offered: &str) -> String {
+    if offered.is_empty() {
+        "its answer does not say which it offers".into()
+    } else {
+        format!("it offers: {offered}")
+    }
+}
+
+/// What a broker did instead of answering in the protocol (TLS or plaintext) we spoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// It answered bytes of the other protocol: conclusive.
+    Answered(&'static str),
+    /// It closed the connection: what Kafka does, but also what a broker shutting down does.
+    Closed,
+    /// It said nothing for this long (a plaintext broker waits for the rest of a "request"
+    /// as long as a TLS hello's first bytes say).
+    Silent(Duration),
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mismatch::Answered(what) => write!(f, "it answered {what}"),
+            Mismatch::Closed => f.write_str("it closed the connection"),
+            Mismatch::Silent(wait) => write!(f, "no answer within {}s", wait.as_secs()),
+        }
+    }
+}
+
 impl Error {
+    /// Whether retrying cannot help: the credentials, the trust or the listener kind are
+    /// wrong, and the user must change the settings (or the broker's). Such errors end a
+    /// service at once (exit 2) rather than being retried until a timeout hides them. A
+    /// closed connection or silence where a protocol mismatch was suspected is not conclusive
+    /// on its own (a broker shutting down does the same): [`Error::is_first_contact_fatal`]
+    /// takes it as conclusive at a service's first connection only.
+    pub fn is_fatal_security(&self) -> bool {
+        match self {
+            Error::Settings { .. }
+            | Error::TlsFile { .. }
+            | Error::AuthenticationFailed { .. }
+            | Error::MechanismNotOffered { .. }
+            | Error::CertificateRejected { .. }
+            | Error::Tls { .. } => true,
+            Error::NotTls { seen, .. } | Error::NotPlaintext { seen, .. } => {
+                matches!(seen, Mismatch::Answered(_))
+            }
+            Error::Advertised { cause, .. } => cause.is_fatal_security(),
+            _ => false,
+        }
+    }
+
+    /// Whether this error, met at a service's first connection to the cluster, ends it at
+    /// once: the security errors, and any sign of a listener of the other kind.
+    pub fn is_first_contact_fatal(&self) -> bool {
+        self.is_fatal_security()
+            || matches!(
+                self,
+                Error::NotTls { .. }
+                    | Error::NotPlaintext { .. }
+                    | Error::ClosedAfterTlsHandshake { .. }
+                    | Error::NeedsSasl { .. }
+                    | Error::Advertised { .. }
+            )
+    }
+
     /// Wraps an rskafka error with what was being done.
     pub fn client(
         context: impl Into<String>,

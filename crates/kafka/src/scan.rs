@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::{
     fetch::{FetchConfig, IsolationLevel, OffsetReset, Reader, StartAt},
     fetch_size,
+    security::Security,
 };
 
 /// Bytes a scan asks for per partition fetch (librdkafka's default `max.partition.fetch.bytes`).
@@ -17,11 +18,12 @@ pub const SCAN_FETCH_MAX_BYTES: i32 = 1024 * 1024;
 pub const SCAN_MAX_WAIT: Duration = Duration::ZERO;
 
 /// Reads `partitions` of `topic` from their earliest offsets to their end offsets taken at the
-/// start, through our own fetch path ([`crate::fetch`]); the [`Reader`] ends once every
-/// partition was read to its end.
+/// start, through our own fetch path ([`crate::fetch`]) over connections secured as `security`
+/// says; the [`Reader`] ends once every partition was read to its end.
 pub fn scan_topic(
     bootstrap: Vec<String>,
     client_id: &str,
+    security: &Security,
     topic: &str,
     partitions: impl IntoIterator<Item = i32>,
     isolation: IsolationLevel,
@@ -29,6 +31,7 @@ pub fn scan_topic(
     let config = FetchConfig {
         bootstrap,
         client_id: client_id.to_string(),
+        security: security.clone(),
         topic: topic.to_string(),
         max_wait: SCAN_MAX_WAIT,
         partition_max_bytes: SCAN_FETCH_MAX_BYTES,

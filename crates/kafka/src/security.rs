@@ -1,8 +1,40 @@
 //! How the services authenticate to the cluster and protect their connections: Kafka's
 //! `security.protocol`, SASL (PLAIN, SCRAM-SHA-256/512) and TLS, as one value that every
 //! connection uses, rskafka's (producing, metadata) and ours (groups, admin, fetching) alike.
+//!
+//! How a connection uses it: [`Security::tls_client_config`] builds the TLS configuration once
+//! per process ([`crate::tls`]) and hands the same `Arc` to rskafka's client and to every
+//! [`crate::connection::Connection`]; [`Security::sasl_credentials`] gives the credentials that
+//! each connection presents right after its version handshake. Both check the settings first,
+//! so that a missing file or missing credentials fail before any connection, naming the flag
+//! (the names in [`flags`]).
 
-use std::{fmt, path::PathBuf, str::FromStr};
+use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
+
+use crate::{Error, Result};
+
+/// The command-line flags of these settings, as error messages name them (the services define
+/// the flags under these names, with Kafka's property names in their help).
+pub mod flags {
+    /// `security.protocol`.
+    pub const SECURITY_PROTOCOL: &str = "--security-protocol";
+    /// `sasl.mechanism`.
+    pub const SASL_MECHANISM: &str = "--sasl-mechanism";
+    /// `sasl.username`.
+    pub const SASL_USERNAME: &str = "--sasl-username";
+    /// `sasl.password`.
+    pub const SASL_PASSWORD: &str = "--sasl-password";
+    /// `ssl.ca.location`.
+    pub const SSL_CA_LOCATION: &str = "--ssl-ca-location";
+    /// `ssl.certificate.location`.
+    pub const SSL_CERTIFICATE_LOCATION: &str = "--ssl-certificate-location";
+    /// `ssl.key.location`.
+    pub const SSL_KEY_LOCATION: &str = "--ssl-key-location";
+    /// `ssl.key.password`.
+    pub const SSL_KEY_PASSWORD: &str = "--ssl-key-password";
+    /// `ssl.endpoint.identification.algorithm`.
+    pub const SSL_ENDPOINT_IDENTIFICATION: &str = "--ssl-endpoint-identification-algorithm";
+}
 
 /// Kafka's `security.protocol`: whether connections use TLS, SASL, both or neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,7 +61,10 @@ impl SecurityProtocol {
 
     /// Whether connections authenticate with SASL.
     pub fn uses_sasl(self) -> bool {
-        matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
     }
 }
 
@@ -152,7 +187,7 @@ pub struct SaslConfig {
     pub password: Secret,
 }
 
-/// TLS settings, librdkafka's names in brackets.
+/// TLS settings, librdkafka's names in brackets; [`crate::tls`] turns them into rustls'.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsConfig {
     /// CA certificates to trust, PEM (`ssl.ca.location`); `None`: the system's roots.
@@ -189,4 +224,91 @@ pub struct Security {
     pub sasl: Option<SaslConfig>,
     /// TLS settings, used when `protocol` uses TLS.
     pub tls: TlsConfig,
+}
+
+impl Security {
+    /// The TLS configuration of every connection, or `None` when the protocol does not use
+    /// TLS. Built once per process from the files (later calls share it: [`crate::tls`]), so
+    /// that rskafka's connections and ours trust the same CAs and resume the same sessions.
+    pub fn tls_client_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>> {
+        if !self.protocol.uses_tls() {
+            return Ok(None);
+        }
+        crate::tls::client_config(&self.tls).map(Some)
+    }
+
+    /// The credentials every connection presents, or `None` when the protocol does not use
+    /// SASL; an error when it does and none were given.
+    pub fn sasl_credentials(&self) -> Result<Option<&SaslConfig>> {
+        if !self.protocol.uses_sasl() {
+            return Ok(None);
+        }
+        match &self.sasl {
+            Some(sasl) if !sasl.username.is_empty() => Ok(Some(sasl)),
+            _ => Err(Error::Settings {
+                problem: format!("{} needs a user name and a password", self.protocol),
+                flags: format!("{}, {}", flags::SASL_USERNAME, flags::SASL_PASSWORD),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_secrets() -> Security {
+        Security {
+            protocol: SecurityProtocol::SaslSsl,
+            sasl: Some(SaslConfig {
+                mechanism: SaslMechanism::ScramSha512,
+                username: "alice".into(),
+                password: Secret::new("alice-secret"),
+            }),
+            tls: TlsConfig {
+                key_password: Some(Secret::new("key-secret")),
+                ..TlsConfig::default()
+            },
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_or_display() {
+        let security = with_secrets();
+        let debug = format!("{security:?} {security:#?}");
+        assert!(
+            !debug.contains("alice-secret") && !debug.contains("key-secret"),
+            "{debug}"
+        );
+        assert!(debug.contains("alice") && debug.contains("[redacted]"));
+        assert_eq!(Secret::new("x").to_string(), "[redacted]");
+        assert_eq!(Secret::new("x").expose(), "x");
+    }
+
+    #[test]
+    fn sasl_needs_credentials_and_plaintext_needs_nothing() {
+        let mut security = with_secrets();
+        assert_eq!(
+            security.sasl_credentials().unwrap().unwrap().username,
+            "alice"
+        );
+        security.sasl = None;
+        assert_eq!(
+            security.sasl_credentials().unwrap_err().to_string(),
+            "SASL_SSL needs a user name and a password (--sasl-username, --sasl-password)"
+        );
+        let plaintext = Security::default();
+        assert!(plaintext.sasl_credentials().unwrap().is_none());
+        assert!(plaintext.tls_client_config().unwrap().is_none());
+    }
+
+    #[test]
+    fn names_parse_in_any_case() {
+        assert_eq!("sasl_ssl".parse(), Ok(SecurityProtocol::SaslSsl));
+        assert_eq!("scram-sha-256".parse(), Ok(SaslMechanism::ScramSha256));
+        assert!("GSSAPI"
+            .parse::<SaslMechanism>()
+            .unwrap_err()
+            .contains("not supported"));
+    }
 }

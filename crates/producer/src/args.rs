@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rskafka::client::partition::Compression;
-use service::{duration, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
+use service::{duration, Connection, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
 ///
@@ -12,7 +12,7 @@ use service::{duration, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 #[derive(Debug, Clone, Parser)]
 #[command(version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Args {
-    /// Bootstrap brokers and topic.
+    /// Bootstrap brokers, topic, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
@@ -100,6 +100,15 @@ impl Flags for Args {
             return Err("--rate must be a number of events per second, 0 or more".into());
         }
         Ok(())
+    }
+
+    /// Brokers, security and client id; no group (a `group.id` in `--config` is ignored).
+    fn connection(&mut self) -> Connection<'_> {
+        Connection {
+            kafka: &mut self.kafka,
+            client_id: &mut self.client_id,
+            group_id: None,
+        }
     }
 }
 

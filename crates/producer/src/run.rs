@@ -17,10 +17,12 @@ use crate::{progress::Progress, publisher::Publisher, summary::Summary, Args, Er
 /// verdict fails when an event was not acknowledged.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let brokers = args.kafka.broker_list();
-    let client = client::connect(&brokers, &args.client_id).await?;
+    let security = args.kafka.security();
+    let client = client::connect(&brokers, &args.client_id, &security).await?;
     let topic = &args.kafka.topic;
-    let partitions = admin::ensure_topic(&client, &brokers, topic, args.partitions.into()).await?;
-    admin::ensure_topic(&client, &brokers, &args.runs.runs_topic, 1).await?;
+    let partitions =
+        admin::ensure_topic(&client, &brokers, topic, args.partitions.into(), &security).await?;
+    admin::ensure_topic(&client, &brokers, &args.runs.runs_topic, 1, &security).await?;
     let partition_clients = client::partition_clients(&client, topic, partitions).await?;
 
     let run_id = new_run_id();

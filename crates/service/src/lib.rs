@@ -1,38 +1,121 @@
 //! Process plumbing shared by the producer, consumer and verifier binaries: the Kafka connection
-//! flags ([`args`]), duration flags ([`duration`]), logging ([`logging`]), the one exit-code
-//! table ([`exit`]) and stopping on Ctrl+C or SIGTERM ([`shutdown`]).
+//! flags ([`args`]), read from a `client.properties` too ([`config`], in Java's syntax:
+//! [`properties`], [`jaas`]) and merged with the flags ([`settings`]), duration flags
+//! ([`duration`]), logging ([`logging`]), the one exit-code table ([`exit`]) and stopping on
+//! Ctrl+C or SIGTERM ([`shutdown`]).
 //!
 //! Nothing here knows about events or the group protocol: a binary's `main` wires these to its
 //! service's library.
 
 use std::process::ExitCode;
 
+use clap::ArgMatches;
+
 pub mod args;
+pub mod config;
 pub mod duration;
 pub mod exit;
+pub mod jaas;
 pub mod logging;
+pub mod properties;
+pub mod settings;
 pub mod shutdown;
 
-pub use args::{KafkaArgs, RunsArgs};
+pub use args::{KafkaArgs, RunsArgs, SecurityArgs};
 pub use exit::{Outcome, EXIT_CODES};
+pub use settings::Connection;
 pub use shutdown::Shutdown;
 
-/// A binary's flags: parsed by clap, then checked for what clap cannot check (relations
-/// between flags).
+/// A binary's flags: parsed by clap, completed from `--config`, then checked for what clap
+/// cannot check (relations between flags).
 pub trait Flags: clap::Parser {
     /// Checks the flags together; the message names the flags at fault.
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }
+
+    /// The connection settings among these flags, which `--config` completes and
+    /// `--print-config` shows.
+    fn connection(&mut self) -> Connection<'_>;
 }
 
-/// What every binary does first: logs on stderr, then its flags parsed and checked. A bad flag
-/// ends the process here, with one line and exit code 2 ([`exit::USER_ERROR`]).
+/// What every binary does first: logs on stderr, then its flags parsed, completed from the
+/// `--config` file and checked. A bad flag or setting ends the process here, with one line and
+/// exit code 2 ([`exit::USER_ERROR`]); so does `--print-config`, after its table, with exit
+/// code 0 (or 2 if the settings do not pass the checks). `Err` is the code to exit with.
 pub fn start<F: Flags>() -> Result<F, ExitCode> {
     logging::init();
-    let flags = F::parse();
+    let matches = F::command().get_matches();
+    let flags = F::from_arg_matches(&matches)
+        .unwrap_or_else(|error| error.format(&mut F::command()).exit());
+    configure(flags, &matches)
+}
+
+/// [`start`] after clap: applies `--config`, logs the warnings, prints the settings for
+/// `--print-config`, and checks everything.
+fn configure<F: Flags>(mut flags: F, matches: &ArgMatches) -> Result<F, ExitCode> {
+    let warnings =
+        settings::apply(flags.connection(), matches, &F::command()).map_err(|e| usage(&e))?;
+    log_warnings(&warnings);
+    let print_config = flags.connection().kafka.print_config;
+    if print_config {
+        print!("{}", settings::render(&flags.connection()));
+    }
+    let warnings = settings::check(flags.connection().kafka).map_err(|e| usage(&e))?;
+    log_warnings(&warnings);
     flags
         .validate()
         .map_err(|message| exit::usage_error(&message))?;
+    if print_config {
+        return Err(ExitCode::from(exit::SUCCESS));
+    }
     Ok(flags)
+}
+
+/// A settings error as a usage error: one line, exit 2.
+fn usage(error: &settings::SettingsError) -> ExitCode {
+    exit::usage_error(&exit::one_line(error))
+}
+
+/// Logs each warning.
+fn log_warnings(warnings: &[String]) {
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// What the unit tests that parse flags share: the environment is the process's, and clap reads
+/// it, so such tests take turns.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Mutex;
+
+    /// Serialises the tests that read or change the environment.
+    static ENVIRONMENT: Mutex<()> = Mutex::new(());
+
+    /// Runs `f` with exactly the environment variables `env` among those `command`'s flags
+    /// read, the others removed, then removes them all again.
+    pub fn with_env<T>(command: &clap::Command, env: &[(&str, &str)], f: impl FnOnce() -> T) -> T {
+        let _turn = ENVIRONMENT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let variables: Vec<_> = command
+            .get_arguments()
+            .filter_map(|arg| arg.get_env().map(ToOwned::to_owned))
+            .collect();
+        remove_all(&variables);
+        for (name, value) in env {
+            std::env::set_var(name, value);
+        }
+        let result = f();
+        remove_all(&variables);
+        result
+    }
+
+    /// Removes the environment variables `names`.
+    fn remove_all(names: &[std::ffi::OsString]) {
+        for name in names {
+            std::env::remove_var(name);
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use kafka::fetch::IsolationLevel;
-use service::{Flags, KafkaArgs, RunsArgs, EXIT_CODES};
+use service::{Connection, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 
 /// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
 ///
@@ -10,7 +10,7 @@ use service::{Flags, KafkaArgs, RunsArgs, EXIT_CODES};
 #[derive(Debug, Clone, Parser)]
 #[command(version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Args {
-    /// Bootstrap brokers and topic.
+    /// Bootstrap brokers, topic, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
@@ -35,4 +35,13 @@ pub struct Args {
     pub client_id: String,
 }
 
-impl Flags for Args {}
+impl Flags for Args {
+    /// Brokers, security and client id; no group (a `group.id` in `--config` is ignored).
+    fn connection(&mut self) -> Connection<'_> {
+        Connection {
+            kafka: &mut self.kafka,
+            client_id: &mut self.client_id,
+            group_id: None,
+        }
+    }
+}

@@ -27,7 +27,8 @@ pub enum Error {
 
 /// Reads the manifests and the whole topic, prints the report, and gives the verdict.
 pub async fn run(args: Args) -> Result<Outcome, Error> {
-    let client = client::connect(&args.kafka.broker_list(), &args.client_id).await?;
+    let security = args.kafka.security();
+    let client = client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
     let topic = &args.kafka.topic;
     let Some(partitions) = admin::partition_count(&client, topic).await? else {
         return Err(kafka::Error::UnknownTopic {
@@ -39,6 +40,7 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
     let source = scan::Source {
         brokers: args.kafka.broker_list(),
         client_id: &args.client_id,
+        security: &security,
         topic,
         isolation: args.isolation_level,
     };

@@ -11,6 +11,7 @@ use events::{
 use kafka::{
     fetch::{IsolationLevel, Reader},
     records::Record,
+    security::Security,
 };
 
 /// How many invalid records are kept to be shown.
@@ -142,6 +143,8 @@ pub struct Source<'a> {
     pub brokers: Vec<String>,
     /// Client id sent to the brokers.
     pub client_id: &'a str,
+    /// How connections to the brokers are secured.
+    pub security: &'a Security,
     /// The event topic.
     pub topic: &'a str,
     /// Which records are read.
@@ -153,6 +156,7 @@ impl Source<'_> {
         kafka::scan::scan_topic(
             self.brokers.clone(),
             self.client_id,
+            self.security,
             topic,
             partitions,
             self.isolation,

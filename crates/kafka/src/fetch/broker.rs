@@ -78,9 +78,15 @@ impl BrokerTask {
     /// back to the reader), or no partition is left here.
     pub async fn run(mut self) {
         let mut retry = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
-        let connected = Connection::connect(&self.address, &self.config.client_id).await;
+        let connected =
+            Connection::connect(&self.address, &self.config.client_id, &self.config.security).await;
         let mut connection = match connected {
             Ok(connection) => connection,
+            // Retrying cannot fix the settings: the caller sees the error.
+            Err(error) if error.is_fatal_security() => {
+                let _ = self.out.send(Err(error)).await;
+                return;
+            }
             Err(error) => return self.give_all_back(&error),
         };
         while self.take_adopted().await {

@@ -22,6 +22,10 @@
 //!   aborted transactions, whose records are skipped. Control batches
 //!   (transaction markers) are never handed over, in either isolation level.
 //!
+//! - Connections are secured as [`FetchConfig::security`] says. A security error (credentials
+//!   refused, a certificate not trusted, a listener of the other kind) ends the read at once
+//!   with that error: retrying cannot fix it.
+//!
 //! Fetch sessions (KIP-227) are not used: they save resending the partition list, which is
 //! short for the few partitions a member of this pipeline owns.
 
@@ -36,7 +40,10 @@ use std::time::Duration;
 
 pub use reader::Reader;
 
-use crate::records::{Record, RecordBatch, RecordsError};
+use crate::{
+    records::{Record, RecordBatch, RecordsError},
+    security::Security,
+};
 
 /// Which records a read sees (Kafka's `isolation.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -90,6 +97,8 @@ pub struct FetchConfig {
     pub bootstrap: Vec<String>,
     /// Client id sent to the brokers.
     pub client_id: String,
+    /// How every connection to the brokers is secured (TLS, SASL).
+    pub security: Security,
     /// The topic read.
     pub topic: String,
     /// How long a fetch may wait on the broker for new records.

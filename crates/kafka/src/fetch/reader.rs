@@ -116,7 +116,10 @@ impl Supervisor {
                 if placed_at.elapsed() > STABLE_PLACEMENT {
                     retry.reset();
                 }
-                self.place_pending(&reports_tx).await;
+                if let Err(error) = self.place_pending(&reports_tx).await {
+                    let _ = self.out.send(Err(error)).await;
+                    return;
+                }
                 placed_at = Instant::now();
                 place_at = placed_at + retry.next_wait();
             }
@@ -144,12 +147,14 @@ impl Supervisor {
     }
 
     /// Hands each pending partition to the task of its leader, learning the leaders first.
-    async fn place_pending(&mut self, reports: &mpsc::UnboundedSender<Report>) {
+    /// Fails only with an error that retrying cannot fix (the security settings).
+    async fn place_pending(&mut self, reports: &mpsc::UnboundedSender<Report>) -> Result<()> {
         match self.refresh_layout().await {
             Ok(layout) => self.layout = layout,
+            Err(error) if error.is_fatal_security() => return Err(error),
             Err(error) => {
                 tracing::warn!(%error, "cannot learn the partitions' leaders, retrying");
-                return;
+                return Ok(());
             }
         }
         for (partition, state) in std::mem::take(&mut self.pending) {
@@ -168,6 +173,7 @@ impl Supervisor {
             };
             self.spawn_broker(node, address, state, reports);
         }
+        Ok(())
     }
 
     fn spawn_broker(
@@ -207,9 +213,11 @@ impl Supervisor {
         candidates.extend(self.layout.brokers.values().cloned());
         let mut last_error = Error::NoBrokers;
         for address in candidates {
-            let connected = Connection::connect(&address, &self.config.client_id).await;
+            let connected =
+                Connection::connect(&address, &self.config.client_id, &self.config.security).await;
             let mut connection = match connected {
                 Ok(connection) => connection,
+                Err(error) if error.is_fatal_security() => return Err(error),
                 Err(error) => {
                     last_error = error;
                     continue;

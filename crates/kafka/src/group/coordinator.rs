@@ -11,7 +11,7 @@ use super::{
     error::{GroupError, GroupRequest},
     requests::{self, JoinAnswer, JoinParams, Joined, REQUEST_TIMEOUT},
 };
-use crate::{admin, connection::Connection};
+use crate::{admin, connection::Connection, security::Security};
 
 /// The group requests a member makes, each to the group's current coordinator. Implemented by
 /// [`CoordinatorLink`]; unit tests of the membership script their own.
@@ -59,6 +59,8 @@ pub struct LinkConfig {
     pub client_id: String,
     /// Bootstrap brokers, asked in turn which broker coordinates the group.
     pub brokers: Vec<String>,
+    /// How connections to the brokers are secured (TLS, SASL).
+    pub security: Security,
 }
 
 /// A [`Coordinator`] over one connection to the coordinator, found through the bootstrap
@@ -93,9 +95,10 @@ impl CoordinatorLink {
         }
         if self.connection.is_none() {
             let address = self.find_coordinator().await?;
-            let connection = Connection::connect(&address, &self.config.client_id)
-                .await
-                .map_err(|e| GroupError::new(request, e))?;
+            let connection =
+                Connection::connect(&address, &self.config.client_id, &self.config.security)
+                    .await
+                    .map_err(|e| GroupError::new(request, e))?;
             self.connection = Some(connection);
         }
         Ok(self.connection.as_mut().expect("just set"))
@@ -106,13 +109,16 @@ impl CoordinatorLink {
             GroupError::new(GroupRequest::FindCoordinator, crate::Error::NoBrokers);
         for broker in &self.config.brokers {
             let attempt = async {
-                let mut connection = Connection::connect(broker, &self.config.client_id)
-                    .await
-                    .map_err(|e| GroupError::new(GroupRequest::FindCoordinator, e))?;
+                let mut connection =
+                    Connection::connect(broker, &self.config.client_id, &self.config.security)
+                        .await
+                        .map_err(|e| GroupError::new(GroupRequest::FindCoordinator, e))?;
                 requests::find_coordinator(&mut connection, &self.config.group_id).await
             };
             match attempt.await {
                 Ok(address) => return Ok(address),
+                // The other brokers would refuse the same settings.
+                Err(error) if error.is_fatal() => return Err(error),
                 Err(error) => last_error = error,
             }
         }

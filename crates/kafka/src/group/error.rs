@@ -6,7 +6,7 @@
 //! | REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, MEMBER_ID_REQUIRED; no generation; a generation the coordinator kept | rejoin with the same member id |
 //! | UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID | rejoin as a new member |
 //! | a moved or loading coordinator, a broken connection, a timeout, any other code | find the coordinator again, then rejoin |
-//! | authorization, INVALID_SESSION_TIMEOUT, INVALID_GROUP_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_VERSION; a payload or assignor we cannot read | fatal: the user must fix it |
+//! | authorization, INVALID_SESSION_TIMEOUT, INVALID_GROUP_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_VERSION; a payload or assignor we cannot read; a connection refused for its security settings (credentials, certificates, listener kind: [`crate::Error::is_fatal_security`]) | fatal: the user must fix it |
 //!
 //! One exception by request: a SyncGroup refused as INVALID_REQUEST rejoins (a broker that
 //! completes a sync as soon as the leader's assignment arrives refuses later followers that
@@ -116,7 +116,8 @@ impl GroupError {
         match &self.cause {
             Cause::Refused(code) => recovery_for(self.request, *code),
             Cause::Transport(error)
-                if matches!(**error, crate::Error::UnsupportedVersion { .. }) =>
+                if matches!(**error, crate::Error::UnsupportedVersion { .. })
+                    || error.is_fatal_security() =>
             {
                 Recovery::Fatal
             }
@@ -215,6 +216,20 @@ mod tests {
             },
         );
         assert!(unsupported.is_fatal());
+    }
+
+    #[test]
+    fn refused_credentials_are_fatal_not_rediscovered() {
+        let refused = GroupError::new(
+            GroupRequest::FindCoordinator,
+            crate::Error::AuthenticationFailed {
+                broker: "b:1".into(),
+                user: "alice".into(),
+                mechanism: crate::security::SaslMechanism::ScramSha512,
+                message: "invalid credentials".into(),
+            },
+        );
+        assert!(refused.is_fatal());
     }
 
     #[test]

@@ -45,6 +45,7 @@ impl Membership<CoordinatorLink> {
                 group_id: config.group_id.clone(),
                 client_id: config.client_id.clone(),
                 brokers: config.brokers.clone(),
+                security: config.security.clone(),
             },
             client,
         );

@@ -377,6 +377,7 @@ fn config() -> GroupConfig {
         client_id: "membership-tests".to_string(),
         topic: TOPIC.to_string(),
         brokers: Vec::new(),
+        security: crate::security::Security::default(),
         session_timeout: Duration::from_secs(10),
         rebalance_timeout: Duration::from_secs(30),
     }

@@ -16,6 +16,8 @@ pub mod requests;
 
 use std::time::Duration;
 
+use crate::security::Security;
+
 pub use coordinator::{Coordinator, CoordinatorLink};
 pub use error::{Cause, GroupError, GroupRequest, Recovery};
 pub use membership::Membership;
@@ -31,6 +33,8 @@ pub struct GroupConfig {
     pub topic: String,
     /// Bootstrap brokers, to find the coordinator.
     pub brokers: Vec<String>,
+    /// How connections to the brokers are secured (TLS, SASL).
+    pub security: Security,
     /// Past this without a heartbeat, the coordinator evicts us.
     pub session_timeout: Duration,
     /// How long the coordinator waits for members to rejoin.

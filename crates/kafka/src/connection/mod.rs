@@ -1,9 +1,19 @@
 //! A raw Kafka connection for the requests rskafka does not make: group coordination, offset
-//! commits and topic creation.
+//! commits, topic creation and our own fetching.
 //!
 //! Messages are the `kafka-protocol` crate's types; this module only frames them (size prefix,
 //! request header, correlation id) and negotiates versions with ApiVersions, as every Kafka client
 //! does. One request is in flight at a time on a connection.
+//!
+//! Connecting follows the [`Security`] settings: TCP, then TLS when the protocol uses it
+//! ([`transport`]), then ApiVersions, then SASL when the protocol uses it (`sasl.rs`: KIP-152's
+//! SaslHandshake and SaslAuthenticate, the mechanism's messages from `rsasl`). Each failure of
+//! these steps is named for what the user can do about it: a certificate the trust does not
+//! cover, credentials refused, and a listener of the other kind (TLS spoken to a plaintext
+//! port, or plaintext to a TLS port, whose answer to ApiVersions is a TLS alert or nothing).
+
+mod sasl;
+pub mod transport;
 
 use std::{collections::HashMap, time::Duration};
 
@@ -13,13 +23,11 @@ use kafka_protocol::{
     protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes},
 };
 use memmap2::MmapOptions;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt, BufReader},
-    net::TcpStream,
-};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
 pub use crate::error::UndecodableResponse;
-use crate::{Error, Result};
+use crate::{error::Mismatch, security::Security, Error, Result};
+use transport::Transport;
 
 /// Kafka's error code for a request version the broker does not speak.
 const UNSUPPORTED_VERSION: i16 = 35;
@@ -33,14 +41,15 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// past the first ones freed, then serves the next ones from arenas it does not give back.
 const OWN_MAPPING_BYTES: usize = 256 * 1024;
 
-/// How long connecting and the version handshake may take.
+/// How long connecting and the version handshake may take (and SASL authentication, again).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One TCP connection to one broker, with the API versions it supports.
+/// One connection to one broker (TCP or TLS, authenticated when the settings say so), with the
+/// API versions it supports.
 #[derive(Debug)]
 pub struct Connection {
     address: String,
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Transport>,
     client_id: StrBytes,
     next_correlation_id: i32,
     /// api key → (lowest, highest) version the broker supports.
@@ -52,35 +61,64 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to `address` (`host:port`) and learns the broker's API versions.
-    pub async fn connect(address: &str, client_id: &str) -> Result<Connection> {
-        let timeout = |what| Error::Timeout {
-            broker: address.to_string(),
-            what,
-            timeout: CONNECT_TIMEOUT,
-        };
-        let io = |source| Error::Io {
-            broker: address.to_string(),
-            source,
-        };
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
-            .await
-            .map_err(|_| timeout("the connection"))?
-            .map_err(io)?;
-        stream.set_nodelay(true).map_err(io)?;
+    /// Connects to `address` (`host:port`) as `security` says (TLS, SASL), and learns the
+    /// broker's API versions.
+    pub async fn connect(
+        address: &str,
+        client_id: &str,
+        security: &Security,
+    ) -> Result<Connection> {
+        let tls = security.tls_client_config()?;
+        let sasl = security.sasl_credentials()?;
+        let transport = Transport::connect(address, tls).await?;
         let mut connection = Connection {
             address: address.to_string(),
-            stream: BufReader::new(stream),
+            stream: BufReader::new(transport),
             client_id: StrBytes::from_string(client_id.to_string()),
             next_correlation_id: 0,
             broker_versions: HashMap::new(),
             awaiting_answer: false,
         };
-        let handshake = connection.negotiate_versions();
-        tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+        let versions = tokio::time::timeout(CONNECT_TIMEOUT, connection.negotiate_versions())
             .await
-            .map_err(|_| timeout("ApiVersions"))??;
+            .map_err(|_| connect_timeout(address, "ApiVersions"))?;
+        let client_certificate = security.tls.certificate_location.is_some();
+        versions.map_err(|error| connection.first_answer_error(error, client_certificate))?;
+        if let Some(sasl) = sasl {
+            tokio::time::timeout(CONNECT_TIMEOUT, sasl::authenticate(&mut connection, sasl))
+                .await
+                .map_err(|_| connect_timeout(address, "SASL authentication"))??;
+        }
         Ok(connection)
+    }
+
+    /// What a failure of the first exchange (ApiVersions) means: over TLS, the broker's
+    /// refusal of our certificate surfaces here (TLS 1.3 sends it, or just closes the
+    /// connection, after the handshake); in plaintext, a broker that closes the connection may
+    /// be a TLS listener.
+    fn first_answer_error(&self, error: Error, client_certificate: bool) -> Error {
+        let Error::Io { source, .. } = &error else {
+            return error;
+        };
+        let tls = self.stream.get_ref().is_tls();
+        if let Some(refused) = transport::tls_error(&self.address, source).filter(|_| tls) {
+            return refused;
+        }
+        let closed = matches!(
+            source.kind(),
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+        );
+        match (closed, tls) {
+            (false, _) => error,
+            (true, true) => Error::ClosedAfterTlsHandshake {
+                broker: self.address.clone(),
+                client_certificate,
+            },
+            (true, false) => Error::NotPlaintext {
+                broker: self.address.clone(),
+                seen: Mismatch::Closed,
+            },
+        }
     }
 
     /// Whether requests can be sent now: not while the answer to a cancelled request is still
@@ -113,6 +151,8 @@ impl Connection {
         }
         let response = match response {
             Ok(response) => response,
+            // The stream is broken or speaks something else: asking again cannot help.
+            Err(error @ (Error::Io { .. } | Error::NotPlaintext { .. })) => return Err(error),
             Err(_) => self.send_at(&request, 0).await?,
         };
         if response.error_code != 0 {
@@ -165,6 +205,7 @@ impl Connection {
         self.send_at(request, version).await
     }
 
+    /// Sends `request` at `version` and waits for its response.
     async fn send_at<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response> {
         if self.awaiting_answer {
             return Err(self.protocol_error(
@@ -176,11 +217,10 @@ impl Connection {
         let frame = encode_request(request, version, correlation_id, &self.client_id)
             .map_err(|reason| self.protocol_error(reason))?;
         self.awaiting_answer = true;
-        self.stream
-            .get_mut()
-            .write_all(&frame)
-            .await
-            .map_err(|source| self.io_error(source))?;
+        let stream = self.stream.get_mut();
+        // TLS holds what it encrypted until flushed.
+        let sent = async { stream.write_all(&frame).await.and(stream.flush().await) };
+        sent.await.map_err(|source| self.io_error(source))?;
         let body = self.read_answer().await?;
         decode_response::<R>(&self.address, body, version, correlation_id)
     }
@@ -198,15 +238,16 @@ impl Connection {
 
     /// Reads one size-prefixed answer; the connection is free again once it is read whole.
     async fn read_answer(&mut self) -> Result<Bytes> {
-        let size = self
-            .stream
-            .read_i32()
+        let mut prefix = [0u8; 4];
+        self.stream
+            .read_exact(&mut prefix)
             .await
             .map_err(|source| self.io_error(source))?;
+        let size = i32::from_be_bytes(prefix);
         let size = usize::try_from(size)
             .ok()
             .filter(|s| *s <= MAX_RESPONSE_BYTES)
-            .ok_or_else(|| self.protocol_error(format!("bad response size {size}")))?;
+            .ok_or_else(|| self.bad_size_error(prefix))?;
         let body = if size >= OWN_MAPPING_BYTES {
             let mut body = MmapOptions::new()
                 .len(size)
@@ -231,6 +272,19 @@ impl Connection {
             .map_err(|source| self.io_error(source))
     }
 
+    /// A size prefix no Kafka answer has: in plaintext, the first bytes of a TLS record (an
+    /// alert) mean a TLS listener.
+    fn bad_size_error(&self, prefix: [u8; 4]) -> Error {
+        if !self.stream.get_ref().is_tls() && is_tls_record(prefix) {
+            return Error::NotPlaintext {
+                broker: self.address.clone(),
+                seen: Mismatch::Answered("with a TLS record"),
+            };
+        }
+        let size = i32::from_be_bytes(prefix);
+        self.protocol_error(format!("bad response size {size}"))
+    }
+
     fn io_error(&self, source: std::io::Error) -> Error {
         Error::Io {
             broker: self.address.clone(),
@@ -244,6 +298,21 @@ impl Connection {
             reason,
         }
     }
+}
+
+/// A step of connecting that took longer than [`CONNECT_TIMEOUT`].
+fn connect_timeout(address: &str, what: &'static str) -> Error {
+    Error::Timeout {
+        broker: address.to_string(),
+        what,
+        timeout: CONNECT_TIMEOUT,
+    }
+}
+
+/// Whether 4 bytes start a TLS record: an alert or a handshake, TLS 1.0 to 1.3 (0x0301-0x0304)
+/// or SSL 3.0.
+fn is_tls_record(prefix: [u8; 4]) -> bool {
+    matches!(prefix, [0x15 | 0x16, 0x03, 0x00..=0x04, _])
 }
 
 /// The protocol's name of an API key (`JoinGroup`), for messages.

@@ -1,0 +1,97 @@
+//! A service's first contact with the cluster, made with our own connections so that what the
+//! security settings get wrong surfaces at once, with its cause, before rskafka's client (which
+//! retries a failed connection until its deadline and keeps only the text of the failures).
+//!
+//! How it works:
+//! 1. The bootstrap brokers are tried in turn until one connects (TCP, TLS, ApiVersions, SASL
+//!    as the settings say). A failure that retrying cannot fix ends the probe with it; the
+//!    others (a broker still starting) are left to rskafka's retries.
+//! 2. That broker is asked for the cluster's brokers (Metadata, no topic). A broker that closes
+//!    the connection there, after answering ApiVersions, wants SASL that was not given: that is
+//!    what Kafka and tansu do with an unauthenticated request.
+//! 3. Every other broker the cluster advertises is connected to at once, in parallel: the
+//!    partition leaders rskafka and our fetching will talk to. An advertised listener of
+//!    another kind, or a certificate without the advertised host name, fails here, named with
+//!    the bootstrap broker that advertised it.
+
+use kafka_protocol::messages::MetadataRequest;
+use tokio::task::JoinSet;
+
+use crate::{connection::Connection, security::Security, Error, Result};
+
+/// The newest Metadata layout asked for (the one our fetching uses too).
+const METADATA_VERSION_CAP: i16 = 12;
+
+/// Connects to the cluster as a service will; fails only with an error that retrying cannot
+/// fix ([`Error::is_first_contact_fatal`]).
+pub async fn cluster(brokers: &[String], client_id: &str, security: &Security) -> Result<()> {
+    for broker in brokers {
+        match Connection::connect(broker, client_id, security).await {
+            Ok(mut connection) => return advertised(&mut connection, client_id, security).await,
+            Err(error) if error.is_first_contact_fatal() => return Err(error),
+            Err(error) => tracing::debug!(broker, %error, "bootstrap broker not answering yet"),
+        }
+    }
+    Ok(())
+}
+
+/// Connects to every broker that `bootstrap`'s metadata advertises, besides itself.
+async fn advertised(
+    bootstrap: &mut Connection,
+    client_id: &str,
+    security: &Security,
+) -> Result<()> {
+    let addresses = match advertised_brokers(bootstrap).await {
+        Ok(addresses) => addresses,
+        Err(error) if closed(&error) && !security.protocol.uses_sasl() => {
+            return Err(Error::NeedsSasl {
+                broker: bootstrap.address().to_string(),
+            })
+        }
+        Err(error) => {
+            tracing::debug!(%error, "no metadata from the bootstrap broker: the brokers it advertises are not checked");
+            return Ok(());
+        }
+    };
+    let mut probes = JoinSet::new();
+    for address in addresses.into_iter().filter(|a| a != bootstrap.address()) {
+        let (client_id, security) = (client_id.to_string(), security.clone());
+        probes.spawn(async move {
+            let connected = Connection::connect(&address, &client_id, &security).await;
+            (address, connected.map(drop))
+        });
+    }
+    while let Some(probed) = probes.join_next().await {
+        let Ok((address, Err(error))) = probed else {
+            continue;
+        };
+        if error.is_first_contact_fatal() {
+            return Err(Error::Advertised {
+                broker: address,
+                by: bootstrap.address().to_string(),
+                cause: Box::new(error),
+            });
+        }
+        tracing::debug!(broker = address, %error, "advertised broker not answering yet");
+    }
+    Ok(())
+}
+
+/// The `host:port` of every broker of the cluster, from a Metadata request for no topic.
+async fn advertised_brokers(connection: &mut Connection) -> Result<Vec<String>> {
+    let request = MetadataRequest::default().with_topics(Some(Vec::new()));
+    let response = connection.send(&request, METADATA_VERSION_CAP).await?;
+    Ok(response
+        .brokers
+        .iter()
+        .map(|b| format!("{}:{}", b.host, b.port))
+        .collect())
+}
+
+/// Whether the broker closed the connection instead of answering.
+fn closed(error: &Error) -> bool {
+    matches!(error, Error::Io { source, .. } if matches!(
+        source.kind(),
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+    ))
+}
