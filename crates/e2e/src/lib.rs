@@ -94,6 +94,27 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// Asserts the exit-code table's user error: exit 2 with exactly one `error:` line on
+    /// stderr, which contains each of `expected`; returns that line. `what` names the run in
+    /// failure messages.
+    pub fn assert_user_error(&self, what: &str, expected: &[&str]) -> &str {
+        assert_eq!(self.code, Some(2), "{what}: {}", self.stderr);
+        let errors: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{what}: one error line: {}", self.stderr);
+        for part in expected {
+            assert!(
+                errors[0].contains(part),
+                "{what}: {part:?} in {}",
+                errors[0]
+            );
+        }
+        errors[0]
+    }
+
     /// Stdout parsed as one JSON object.
     pub fn json(&self) -> serde_json::Value {
         self.parse()

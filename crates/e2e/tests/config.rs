@@ -23,14 +23,7 @@ const SUPPORTED: &str = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512";
 
 /// Asserts exit 2 with exactly one `error:` line on stderr, which contains `expected`.
 fn assert_user_error(out: &Finished, what: &str, expected: &str) {
-    assert_eq!(out.code, Some(2), "{what}: {}", out.stderr);
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{what} stderr: {}", out.stderr);
-    assert!(errors[0].contains(expected), "{what}: {}", errors[0]);
+    out.assert_user_error(what, &[expected]);
 }
 
 /// Writes `text` to a `client.properties` of this test process, named after `name`.

@@ -271,18 +271,7 @@ fn an_unknown_isolation_level_exits_2_naming_the_accepted_ones() {
                 "serializable",
             ],
         );
-        assert_eq!(out.code, Some(2), "{binary}: {}", out.stderr);
-        let errors: Vec<&str> = out
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{binary}: {}", out.stderr);
-        assert!(
-            errors[0].contains("serializable"),
-            "{binary}: {}",
-            errors[0]
-        );
+        out.assert_user_error(binary, &["serializable"]);
         // clap's own message puts them on the next line (`[possible values: …]`): either will do.
         assert!(
             out.stderr
