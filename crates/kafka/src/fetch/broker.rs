@@ -225,12 +225,7 @@ impl BrokerTask {
     /// Learns the offsets not known yet: where a partition without a position starts (the
     /// reset policy), and where a scan ends.
     async fn place_unplaced(&mut self, connection: &mut Connection) -> Result<(), Stop> {
-        let to_reset: Vec<i32> = self
-            .partitions
-            .values()
-            .filter(|s| s.position == StartAt::Reset)
-            .map(|s| s.partition)
-            .collect();
+        let to_reset = self.partitions_where(|s| s.position == StartAt::Reset);
         for (partition, offset) in self
             .list_offsets(connection, &to_reset, self.config.reset)
             .await?
@@ -240,12 +235,7 @@ impl BrokerTask {
             }
         }
         if self.config.until_end {
-            let without_end: Vec<i32> = self
-                .partitions
-                .values()
-                .filter(|s| s.end.is_none())
-                .map(|s| s.partition)
-                .collect();
+            let without_end = self.partitions_where(|s| s.end.is_none());
             for (partition, end) in self
                 .list_offsets(connection, &without_end, OffsetReset::Latest)
                 .await?
@@ -290,14 +280,18 @@ impl BrokerTask {
         Ok(offsets)
     }
 
+    /// The partitions fetched here whose state passes `test`.
+    fn partitions_where(&self, test: impl Fn(&PartitionState) -> bool) -> Vec<i32> {
+        self.partitions
+            .values()
+            .filter(|s| test(s))
+            .map(|s| s.partition)
+            .collect()
+    }
+
     /// Reports the partitions a scan read to their end.
     fn finish_scanned(&mut self) {
-        let scanned: Vec<i32> = self
-            .partitions
-            .values()
-            .filter(|s| s.scanned())
-            .map(|s| s.partition)
-            .collect();
+        let scanned = self.partitions_where(PartitionState::scanned);
         for partition in scanned {
             self.partitions.remove(&partition);
             let _ = self.reports.send(Report::Done(partition));
