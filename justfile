@@ -24,6 +24,15 @@ install:
 demo:
     scripts/demo.sh
 
+# The same over SASL_SSL: SCRAM-SHA-512 through TLS, every service configured by one client.properties.
+demo-secure:
+    scripts/demo.sh --secure
+
+# Smoke-test your cluster end to end with its client.properties: a topic and group of its own, produce, consume, verify, delete (docs/connecting.md).
+smoke CONFIG *ARGS:
+    cargo build --release --quiet --bin smoke
+    target/release/smoke --config {{CONFIG}} {{ARGS}}
+
 # Compose v2 plugin when present, else docker-compose v1 (1.29 runs compose.yaml too).
 compose := `docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose`
 

@@ -11,7 +11,9 @@
 #                                       More relays, each its own address file in that folder:
 #                                       wrong-host-address (port+2), other-ca-address (+3),
 #                                       expired-address (+4), mutual-tls-address (+5: client
-#                                       certificate required); plaintext-address is tansu itself.
+#                                       certificate required); plaintext-address is tansu itself;
+#                                       client.properties: alice's settings as Java writes them.
+#   broker.sh start tansu-sasl-ssl-NAME [port]  another one (`just demo-secure`, the compose test)
 #   broker.sh stop NAME | address NAME
 # `start` waits until the broker answers and prints its bootstrap address; state lives in .run/NAME/.
 set -euo pipefail
@@ -51,7 +53,7 @@ start() {
         --storage-engine "$storage" > "$dir/log" 2>&1) &
       echo $! > "$dir/pid"
       ;;
-    tansu-sasl-ssl) start_sasl_ssl "${3:-19192}" ;;
+    tansu-sasl-ssl*) start_sasl_ssl "${3:-19192}" ;;
     mock)
       rm -f "$dir/address"
       nohup "$PIPELINE_VENV/bin/python" "$PIPELINE_ROOT/scripts/mock_broker.py" "$dir/address" > "$dir/log" 2>&1 &
@@ -102,8 +104,20 @@ start_sasl_ssl() { # port
   echo "127.0.0.1:$((port + 3))" > "$dir/other-ca-address"
   echo "127.0.0.1:$((port + 4))" > "$dir/expired-address"
   echo "127.0.0.1:$((port + 5))" > "$dir/mutual-tls-address"
+  client_properties "127.0.0.1:$relay" > "$dir/client.properties"
   wait_for_port "127.0.0.1:$port" 20
   echo "127.0.0.1:$relay" > "$dir/address"
+}
+
+client_properties() { # bootstrap: alice's connection settings, as a Java client's file
+  cat <<PROPERTIES
+bootstrap.servers=$1
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="alice-secret";
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/ca.pem
+PROPERTIES
 }
 
 stop_pid() { # pid file in $dir

@@ -7,7 +7,9 @@
 #   - the verifier starts after the producer and reports 100%, 0 lost (exit 0), and again on demand,
 #   - a consumer container killed with SIGTERM leaves the group and its partition moves to the
 #     others, and a crashed one's (SIGKILL) after its session timeout,
-#   - `compose stop` stops the consumers cleanly (final summary, group left, exit 0).
+#   - `compose stop` stops the consumers cleanly (final summary, group left, exit 0),
+#   - compose.cluster.yaml runs the pipeline on an external SASL_SSL cluster (tansu behind a TLS
+#     relay, scripts/broker.sh) from a mounted client.properties and CA: 100%, exit 0.
 # Cleans up (compose down -v) on exit, even on failure. Logs stay in .run/compose-test/.
 # Env: COMPOSE_TEST_COUNT (default 3000) events; COMPOSE=docker-compose to force compose v1.
 set -euo pipefail
@@ -44,6 +46,10 @@ cleanup() {
     docker logs "$c" >"$logs/$(docker inspect -f '{{.Name}}' "$c" | tr -d /).log" 2>&1 || true
   done
   dc down -v --remove-orphans >/dev/null 2>&1 || true
+  if declare -F dcc >/dev/null; then
+    dcc down >/dev/null 2>&1 || true
+    scripts/broker.sh stop tansu-sasl-ssl-compose
+  fi
   if [ "$finished" = 0 ]; then
     echo "FAIL: compose test aborted (exit $code); logs in .run/compose-test/"
     echo "$passed passed, $((failed + 1)) failed"
@@ -162,6 +168,30 @@ if [ "$clean" = "$expected" ]; then
 else
   fail "consumers stopped cleanly ($clean of $expected)"
 fi
+
+phase "compose.cluster.yaml: the pipeline on an external SASL_SSL cluster"
+cluster=$PIPELINE_RUN/tansu-sasl-ssl-compose settings="$logs/cluster"
+address=$(scripts/broker.sh start tansu-sasl-ssl-compose 19292)
+mkdir -p "$settings" && install -m 644 "$cluster/ca.pem" "$settings/ca.pem"
+sed "s|^ssl.truststore.location=.*|ssl.truststore.location=/etc/pipeline/ca.pem|" \
+  "$cluster/client.properties" >"$settings/client.properties"
+chmod 644 "$settings/client.properties"
+dcc() {
+  PIPELINE_IMAGES=kafka-pipeline-test PIPELINE_CLUSTER_DIR=$settings PIPELINE_NETWORK_MODE=host \
+    CONSUMER_REPLICAS=1 PRODUCER_COUNT=500 "${compose[@]}" -p "$COMPOSE_PROJECT_NAME-cluster" \
+    -f compose.cluster.yaml "$@"
+}
+dcc up --no-build -d >"$logs/cluster-up.log" 2>&1 || cat "$logs/cluster-up.log"
+verifier=$(dcc ps -a -q verifier)
+if [ -n "$verifier" ] && timeout 120 docker wait "$verifier" >/dev/null &&
+  plain_logs "$verifier" >"$logs/cluster-verifier.txt" && [ "$(exit_code "$verifier")" = 0 ] &&
+  grep -q "VERDICT: OK: 100.00% of acknowledged events received (500/500)" "$logs/cluster-verifier.txt"; then
+  pass "compose.cluster.yaml on $address (SASL_SSL, SCRAM-SHA-512): 100%, exit 0"
+else
+  fail "compose.cluster.yaml on $address (SASL_SSL)"; dcc logs --tail 10 2>&1 | tail -30
+fi
+dcc down >/dev/null 2>&1 || true
+scripts/broker.sh stop tansu-sasl-ssl-compose
 
 phase "done in $((SECONDS - started))s; logs in ${logs#"$PIPELINE_ROOT"/}"
 finished=1

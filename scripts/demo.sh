@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole pipeline on this machine, no Docker: a local tansu broker (sqlite storage), the
 # producer, two consumers in one group and the verifier. Cleans up after itself.
+#   demo.sh           plaintext
+#   demo.sh --secure  SASL_SSL: SCRAM-SHA-512 through a TLS relay with a CA made for the demo,
+#                     every service configured by one client.properties (docs/connecting.md)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PIPELINE_ROOT"
@@ -8,21 +11,30 @@ cd "$PIPELINE_ROOT"
 count=${DEMO_COUNT:-1000}
 rate=${DEMO_RATE:-200}
 port=${DEMO_PORT:-19192}
+broker=tansu-demo
+[ "${1:-}" = --secure ] && broker=tansu-sasl-ssl-demo
 "$PIPELINE_ROOT/scripts/install.sh"
 cargo build --release --quiet
 bin=target/release
 
-export KAFKA_BROKERS=127.0.0.1:$port KAFKA_GROUP_ID=demo-$$
+export KAFKA_GROUP_ID=demo-$$
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  scripts/broker.sh stop tansu-demo
+  scripts/broker.sh stop "$broker"
 }
 trap cleanup EXIT
-scripts/broker.sh stop tansu-demo
-scripts/broker.sh start tansu-demo "$port" >/dev/null
-echo "broker: tansu on $KAFKA_BROKERS"
+scripts/broker.sh stop "$broker"
+address=$(scripts/broker.sh start "$broker" "$port")
+if [ "$broker" = tansu-demo ]; then
+  export KAFKA_BROKERS=$address
+  echo "broker: tansu on $KAFKA_BROKERS"
+else
+  export KAFKA_CONFIG=$PIPELINE_RUN/$broker/client.properties
+  echo "broker: tansu with SASL SCRAM-SHA-512 behind a TLS relay on $address; every service reads $KAFKA_CONFIG:"
+  sed 's/^/    /' "$KAFKA_CONFIG"
+fi
 
 # The consumers first, as in a deployment: they join the group and wait for the topic, then
 # share its partitions while the producer writes.

@@ -199,3 +199,82 @@ fn tls_and_plaintext_on_the_wrong_listener_are_one_line_and_exit_2() {
     let (out, took) = verify_with(&address(&dir, "address"), &plaintext);
     assert_refused(&out, took, &["did not answer in plaintext", "TLS listener"]);
 }
+
+/// The topics and consumer groups of the secured cluster, as librdkafka lists them as alice.
+fn inventory(dir: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let bootstrap = address(dir, "address");
+    let ca = format!("ssl.ca.location={}", dir.join("ca.pem").display());
+    let args = [
+        bootstrap.as_str(),
+        "security.protocol=SASL_SSL",
+        "sasl.mechanism=SCRAM-SHA-512",
+        "sasl.username=alice",
+        "sasl.password=alice-secret",
+        ca.as_str(),
+    ];
+    let listed = e2e::group::run_peer("cluster_inventory.py", &args);
+    let names = |key: &str| -> Vec<String> {
+        serde_json::from_value(listed[key].clone()).expect("a list of names")
+    };
+    (names("topics"), names("groups"))
+}
+
+/// The names among `names` that start with `prefix`.
+fn starting_with<'a>(names: &'a [String], prefix: &str) -> Vec<&'a String> {
+    names.iter().filter(|n| n.starts_with(prefix)).collect()
+}
+
+/// Runs `smoke` with the secured cluster's client.properties (as broker.sh writes it), a prefix
+/// of its own, and `extra` flags: its result and the prefix.
+fn smoke(dir: &std::path::Path, extra: &[&str]) -> (Finished, String) {
+    let prefix = e2e::unique_topic("smoke");
+    let config = dir.join("client.properties").display().to_string();
+    let mut args = vec!["--config", &config, "--count", "500", "--prefix", &prefix];
+    args.extend(extra);
+    (e2e::run("smoke", &args), prefix)
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn smoke_passes_on_the_secured_cluster_and_leaves_nothing_behind() {
+    let Some(dir) = secured_broker() else { return };
+    let (out, prefix) = smoke(&dir, &[]);
+    assert_eq!(out.code, Some(0), "smoke: {}\n{}", out.stdout, out.stderr);
+    let verdict = out.stdout.lines().last().unwrap_or_default();
+    assert!(
+        verdict.starts_with(&format!("smoke PASSED: 500 events produced to {prefix}-")),
+        "{verdict}"
+    );
+    assert!(verdict.ends_with("; topics and group deleted"), "{verdict}");
+    let (topics, groups) = inventory(&dir);
+    assert_eq!(starting_with(&topics, &prefix), Vec::<&String>::new());
+    assert_eq!(starting_with(&groups, &prefix), Vec::<&String>::new());
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn smoke_with_keep_leaves_its_topics_and_group_to_inspect() {
+    let Some(dir) = secured_broker() else { return };
+    let (out, prefix) = smoke(&dir, &["--keep"]);
+    assert_eq!(out.code, Some(0), "smoke: {}\n{}", out.stdout, out.stderr);
+    let verdict = out.stdout.lines().last().unwrap_or_default();
+    assert!(verdict.contains("; kept: topics "), "{verdict}");
+    let (topics, groups) = inventory(&dir);
+    assert_eq!(starting_with(&topics, &prefix).len(), 2, "{topics:?}");
+    assert_eq!(starting_with(&groups, &prefix).len(), 1, "{groups:?}");
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn smoke_with_a_wrong_password_is_one_line_exit_2_and_creates_nothing() {
+    let Some(dir) = secured_broker() else { return };
+    let (out, prefix) = smoke(&dir, &["--sasl-password", "not-her-password"]);
+    assert!(out.elapsed < Duration::from_secs(10), "{}", out.stderr);
+    out.assert_user_error(
+        "smoke",
+        &["stopped at produce", "authentication failed", "alice"],
+    );
+    assert!(!out.stderr.contains("not-her-password"), "{}", out.stderr);
+    let (topics, _) = inventory(&dir);
+    assert_eq!(starting_with(&topics, &prefix), Vec::<&String>::new());
+}

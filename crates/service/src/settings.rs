@@ -251,7 +251,9 @@ impl Merge<'_> {
         self.value(key, field, from_file.map(Some));
     }
 
-    /// The flag or environment variable that gave the setting `key`, if one did.
+    /// The flag or environment variable that gave the setting `key`, if one did. An empty
+    /// environment variable gives nothing (compose's `${VAR:-}` makes those): the file's value
+    /// stands.
     fn given(&self, key: &str) -> Option<Source> {
         let id = flag_id(key);
         let id = id.as_str();
@@ -264,11 +266,11 @@ impl Merge<'_> {
             ValueSource::CommandLine => {
                 Some(Source::Flag(format!("--{}", arg.get_long().unwrap_or(id))))
             }
-            ValueSource::EnvVariable => Some(Source::Env(
-                arg.get_env()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            )),
+            ValueSource::EnvVariable => {
+                let name = arg.get_env()?;
+                let set = std::env::var_os(name).is_some_and(|value| !value.is_empty());
+                set.then(|| Source::Env(name.to_string_lossy().into_owned()))
+            }
             _ => None,
         }
     }
@@ -600,6 +602,19 @@ mod tests {
         let (flags, _) = configure::<WithGroup>(&[], &[]).unwrap();
         assert_eq!(flags.kafka.brokers, "localhost:9092");
         assert_eq!(source(&flags, "bootstrap.servers"), "default");
+    }
+
+    #[test]
+    fn an_empty_variable_does_not_beat_the_file() {
+        let path = file("bootstrap.servers=from-file:9092\nclient.id=file-client\n");
+        let (flags, _) = configure::<WithGroup>(
+            &["--config", &path],
+            &[("KAFKA_BROKERS", ""), ("KAFKA_CLIENT_ID", "")],
+        )
+        .unwrap();
+        assert_eq!(flags.kafka.brokers, "from-file:9092");
+        assert_eq!(source(&flags, "bootstrap.servers"), format!("file {path}"));
+        assert_eq!(flags.client_id, "file-client");
     }
 
     #[test]

@@ -111,7 +111,9 @@ impl fmt::Display for Report {
             .collect();
         writeln!(f, "per partition: {}", partitions.join(", "))?;
         write!(f, "{}", inv.ingest.stats.render_tables())?;
-        writeln!(f, "Sample events:")?;
+        if inv.samples.values().any(|samples| !samples.is_empty()) {
+            writeln!(f, "Sample events:")?;
+        }
         for (kind, samples) in &inv.samples {
             for sample in samples {
                 writeln!(f, "--- {kind} ---\n{}", sample.to_json_pretty())?;

@@ -1,0 +1,108 @@
+//! The smoke test's flags, each with its environment variable.
+
+use std::time::Duration;
+
+use clap::Parser;
+use service::{duration, Connection, Flags, KafkaArgs, EXIT_CODES};
+
+/// Smoke-tests a Kafka cluster end to end: produces events to a topic of its own, reads them
+/// with a fresh consumer group, verifies that every acknowledged event arrived, then deletes the
+/// topic and the group.
+///
+/// Point it at a cluster with `--config client.properties` (or the flags below). The phases are
+/// the producer, consumer and verifier; their own variables (PRODUCER_*, CONSUMER_*,
+/// VERIFIER_*) tune them. Every flag can also be set through the environment variable shown.
+#[derive(Debug, Clone, Parser)]
+#[command(version, after_help = EXIT_CODES,
+          mut_arg("topic", |topic| topic.hide(true)))]
+pub struct Args {
+    /// Bootstrap brokers, `--config`, TLS and SASL.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    /// Events to produce, read and verify.
+    #[arg(long, env = "SMOKE_COUNT", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+
+    /// Partitions of the test's topic.
+    #[arg(long, env = "SMOKE_PARTITIONS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    pub partitions: u16,
+
+    /// Start of the names of the test's topic and group (`PREFIX-DATE-TIME-RANDOM`): ACLs on
+    /// this prefix are all the test needs (docs/connecting.md).
+    #[arg(long, env = "SMOKE_PREFIX", default_value = "smoke")]
+    pub prefix: String,
+
+    /// How long the group may take to read every event once they are all produced.
+    #[arg(long, env = "SMOKE_CONSUME_TIMEOUT", default_value = "60s", value_parser = duration::parse)]
+    pub consume_timeout: Duration,
+
+    /// Keep the topic and the group afterwards, to inspect them.
+    #[arg(long, env = "SMOKE_KEEP")]
+    pub keep: bool,
+
+    /// Client id sent to the brokers, followed by the phase (`smoke-producer`, ...).
+    #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "smoke")]
+    pub client_id: String,
+}
+
+/// The longest prefix: the runs topic adds 28 characters to it, and Kafka allows 249.
+const PREFIX_MAX_LEN: usize = 200;
+
+impl Flags for Args {
+    /// The prefix must make legal topic and group names.
+    fn validate(&self) -> Result<(), String> {
+        let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if self.prefix.is_empty()
+            || self.prefix.len() > PREFIX_MAX_LEN
+            || !self.prefix.chars().all(legal)
+        {
+            return Err(format!(
+                "--prefix {:?}: a topic name needs 1 to {PREFIX_MAX_LEN} characters among \
+                 letters, digits, '.', '_' and '-'",
+                self.prefix
+            ));
+        }
+        if self.consume_timeout.is_zero() {
+            return Err("--consume-timeout must be longer than 0".into());
+        }
+        Ok(())
+    }
+
+    /// Brokers, security and client id; no group (the test makes its own, and a `group.id` in
+    /// `--config` is ignored).
+    fn connection(&mut self) -> Connection<'_> {
+        Connection {
+            kafka: &mut self.kafka,
+            client_id: &mut self.client_id,
+            group_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("smoke").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn a_prefix_must_make_a_legal_topic_name() {
+        assert!(parse(&["--prefix", "team-a.smoke_1"]).validate().is_ok());
+        for bad in ["", "with space", "é", &"x".repeat(PREFIX_MAX_LEN + 1)] {
+            let error = parse(&["--prefix", bad]).validate().unwrap_err();
+            assert!(error.starts_with("--prefix"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_topic_flag_is_not_offered() {
+        let help = Args::command().render_long_help().to_string();
+        assert!(!help.contains("--topic"), "{help}");
+        assert!(help.contains("--prefix"), "{help}");
+    }
+}

@@ -1,0 +1,18 @@
+//! The `smoke` binary: parses the flags and smoke-tests the cluster once.
+
+use std::process::ExitCode;
+
+use service::{exit, Shutdown};
+use smoke::Args;
+
+/// The producer and verifier phases allocate as their own binaries do (see theirs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match service::start::<Args>() {
+        Ok(args) => exit::exit_code(smoke::run(args, Shutdown::listen()).await),
+        Err(code) => code,
+    }
+}
