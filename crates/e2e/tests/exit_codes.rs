@@ -30,8 +30,24 @@ fn a_run_that_delivers_everything_exits_0() {
 #[test]
 #[ignore = "end-to-end: needs a broker, run `just test`"]
 fn bad_flags_exit_2_before_connecting() {
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 9] = [
         ("producer", &["--rate=-1"], "--rate"),
+        ("producer", &["--topic", ""], "a topic name cannot be empty"),
+        (
+            "producer",
+            &["--topic", "bad/topic!name"],
+            "'/' cannot be in a topic name",
+        ),
+        (
+            "verifier",
+            &["--runs-topic", ".."],
+            "cannot be a topic name",
+        ),
+        (
+            "smoke",
+            &["--prefix", "a b"],
+            "--prefix \"a b\" makes topic names Kafka refuses",
+        ),
         ("producer", &["--duration", "soon"], "soon"),
         (
             "consumer",

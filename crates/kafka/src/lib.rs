@@ -11,6 +11,7 @@
 //! - [`fetch_size`]: how much a partition's next fetch asks for, growing past a large record;
 //! - [`probe`]: a service's first contact with the cluster, which names what the security
 //!   settings get wrong at once;
+//! - [`names`]: Kafka's rules for topic names, checked before connecting;
 //! - [`partitioner`]: Kafka's default key partitioner (murmur2), as Java and librdkafka hash;
 //! - [`records`]: record batches decoded without copying (CRC, the four codecs, control batches);
 //! - [`backoff`]: the one retry policy every retry loop uses;
@@ -30,6 +31,7 @@ mod error;
 pub mod fetch;
 pub mod fetch_size;
 pub mod group;
+pub mod names;
 pub mod partitioner;
 pub mod probe;
 pub mod records;

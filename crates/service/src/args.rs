@@ -22,7 +22,7 @@ pub struct KafkaArgs {
     pub brokers: String,
 
     /// Topic carrying the events.
-    #[arg(long, env = "KAFKA_TOPIC", default_value = "evenements")]
+    #[arg(long, env = "KAFKA_TOPIC", default_value = "evenements", value_parser = topic_name)]
     pub topic: String,
 
     /// A Java or librdkafka client.properties with the connection settings (bootstrap.servers,
@@ -123,8 +123,13 @@ impl std::fmt::Display for EndpointIdentification {
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunsArgs {
     /// Topic of the producer runs' manifests (the producer creates it when missing).
-    #[arg(long, env = "KAFKA_RUNS_TOPIC", default_value = "evenements.runs")]
+    #[arg(long, env = "KAFKA_RUNS_TOPIC", default_value = "evenements.runs", value_parser = topic_name)]
     pub runs_topic: String,
+}
+
+/// Takes a topic flag's value if Kafka would accept it as a topic name.
+fn topic_name(text: &str) -> Result<String, String> {
+    kafka::names::check_topic(text).map(|()| text.to_string())
 }
 
 /// Takes a password flag's value as a [`Secret`], so that no `Debug` output shows it.

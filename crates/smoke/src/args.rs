@@ -5,6 +5,8 @@ use std::time::Duration;
 use clap::Parser;
 use service::{duration, Connection, Flags, KafkaArgs, EXIT_CODES};
 
+use crate::names::Names;
+
 /// Smoke-tests a Kafka cluster end to end: produces events to a topic of its own, reads them
 /// with a fresh consumer group, verifies that every acknowledged event arrived, then deletes the
 /// topic and the group.
@@ -46,23 +48,16 @@ pub struct Args {
     pub client_id: String,
 }
 
-/// The longest prefix: the runs topic adds 28 characters to it, and Kafka allows 249.
-const PREFIX_MAX_LEN: usize = 200;
-
 impl Flags for Args {
-    /// The prefix must make legal topic and group names.
+    /// The prefix must make topic names Kafka accepts (the longest is the runs topic's).
     fn validate(&self) -> Result<(), String> {
-        let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-        if self.prefix.is_empty()
-            || self.prefix.len() > PREFIX_MAX_LEN
-            || !self.prefix.chars().all(legal)
-        {
-            return Err(format!(
-                "--prefix {:?}: a topic name needs 1 to {PREFIX_MAX_LEN} characters among \
-                 letters, digits, '.', '_' and '-'",
+        let longest = Names::from_topic(format!("{}-YYYYMMDD-HHMMSS-XXXXXX", self.prefix));
+        kafka::names::check_topic(&longest.runs_topic).map_err(|problem| {
+            format!(
+                "--prefix {:?} makes topic names Kafka refuses: {problem}",
                 self.prefix
-            ));
-        }
+            )
+        })?;
         if self.consume_timeout.is_zero() {
             return Err("--consume-timeout must be longer than 0".into());
         }
@@ -93,7 +88,7 @@ mod tests {
     #[test]
     fn a_prefix_must_make_a_legal_topic_name() {
         assert!(parse(&["--prefix", "team-a.smoke_1"]).validate().is_ok());
-        for bad in ["", "with space", "é", &"x".repeat(PREFIX_MAX_LEN + 1)] {
+        for bad in ["with space", "é", &"x".repeat(230)] {
             let error = parse(&["--prefix", bad]).validate().unwrap_err();
             assert!(error.starts_with("--prefix"), "{error}");
         }

@@ -25,7 +25,8 @@ impl Names {
         Names::from_topic(format!("{prefix}-{stamp}-{random:06x}"))
     }
 
-    fn from_topic(topic: String) -> Names {
+    /// The names that go with the events' topic `topic`.
+    pub(crate) fn from_topic(topic: String) -> Names {
         Names {
             runs_topic: format!("{topic}.runs"),
             group: topic.clone(),
