@@ -15,7 +15,7 @@ use kafka::{
     admin,
     backoff::Backoff,
     fetch::{FetchConfig, Fetched, Reader, StartAt},
-    group::{Generation, GroupConfig, Membership},
+    group::{Generation, GroupConfig, GroupError, Membership, Recovery},
     security::Security,
 };
 use rskafka::client::Client;
@@ -24,7 +24,7 @@ use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use crate::{
     args::Args,
-    report::{self, Summary},
+    report::{self, Generations, Summary},
     tally::Tally,
     Error,
 };
@@ -83,6 +83,11 @@ pub struct Member {
     topic_size: TopicSize,
     /// Waits before rejoining when a generation's partitions could not be set up.
     setup_backoff: Backoff,
+    /// The generations joined, for the summary.
+    generations: Generations,
+    /// When the coordinator last took a heartbeat (or the generation began): until a session
+    /// timeout after it, a coordinator out of reach does not end the generation.
+    last_heartbeat: Instant,
     shutdown: Shutdown,
 }
 
@@ -109,6 +114,8 @@ impl Member {
             owned: Vec::new(),
             topic_size: TopicSize::Unknown,
             setup_backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
+            generations: Generations::default(),
+            last_heartbeat: Instant::now(),
             shutdown,
         }
     }
@@ -143,7 +150,12 @@ impl Member {
         Ok(
             match unless_stopped(self.shutdown.clone(), self.membership.join()).await {
                 None => State::Stopping(None),
-                Some(joined) => State::Consuming(joined?),
+                Some(joined) => {
+                    let generation = joined?;
+                    self.generations.joined(generation.id);
+                    self.last_heartbeat = Instant::now();
+                    State::Consuming(generation)
+                }
             },
         )
     }
@@ -212,10 +224,15 @@ impl Member {
             return Ok(Step::Stop);
         };
         let Err(error) = beat else {
+            self.last_heartbeat = Instant::now();
             return Ok(Step::Continue);
         };
         if error.is_fatal() {
             return Err(error.into());
+        }
+        if self.keeps_generation(&error) {
+            tracing::info!(%error, "heartbeat failed: finding the coordinator again, keeping the generation while the session lasts");
+            return Ok(Step::Continue);
         }
         tracing::info!(%error, "rebalance: giving partitions up");
         if error.allows_hand_over()
@@ -228,11 +245,27 @@ impl Member {
         Ok(Step::Rebalance)
     }
 
+    /// Whether the member goes on in its generation after `error`: the coordinator moved,
+    /// is loading or could not be reached (Java's consumer does the same), and the session has
+    /// not run out since the last heartbeat it took. If the coordinator evicted us meanwhile,
+    /// the next heartbeat says so.
+    fn keeps_generation(&self, error: &GroupError) -> bool {
+        error.recovery() == Recovery::Rediscover
+            && self.last_heartbeat.elapsed() < self.args.session_timeout
+    }
+
     async fn periodic_commit(&mut self) -> Step {
-        match unless_stopped(self.shutdown.clone(), self.commit()).await {
+        match unless_stopped(self.shutdown.clone(), self.try_commit()).await {
             None => Step::Stop,
-            Some(false) => Step::Rebalance,
-            Some(true) => Step::Continue,
+            Some(Ok(())) => Step::Continue,
+            Some(Err(error)) if self.keeps_generation(&error) => {
+                tracing::info!(%error, "commit failed: trying again at the next interval");
+                Step::Continue
+            }
+            Some(Err(error)) => {
+                tracing::info!(%error, "commit refused: rejoining");
+                Step::Rebalance
+            }
         }
     }
 
@@ -364,21 +397,25 @@ impl Member {
 
     /// Commits the processed offsets of owned partitions; false when the group moved on.
     async fn commit(&mut self) -> bool {
-        let offsets = self.tally.positions_of(&self.owned);
-        let changed: BTreeMap<i32, i64> = offsets
-            .into_iter()
-            .filter(|(p, o)| self.committed.get(p) != Some(o))
-            .collect();
-        match self.membership.commit(&changed).await {
-            Ok(()) => {
-                self.committed.extend(changed);
-                true
-            }
+        match self.try_commit().await {
+            Ok(()) => true,
             Err(error) => {
                 tracing::info!(%error, "commit refused: rejoining");
                 false
             }
         }
+    }
+
+    /// Commits the processed offsets of owned partitions that changed since the last commit.
+    async fn try_commit(&mut self) -> Result<(), GroupError> {
+        let offsets = self.tally.positions_of(&self.owned);
+        let changed: BTreeMap<i32, i64> = offsets
+            .into_iter()
+            .filter(|(p, o)| self.committed.get(p) != Some(o))
+            .collect();
+        self.membership.commit(&changed).await?;
+        self.committed.extend(changed);
+        Ok(())
     }
 
     /// Prints a block on stdout, or on stderr when stdout is reserved for `--json`.
@@ -430,6 +467,7 @@ impl Member {
                 &self.owned,
                 &self.tally,
                 &self.committed,
+                &self.generations,
             );
             println!(
                 "{}",

@@ -60,6 +60,32 @@ pub struct Summary {
     pub events_per_s: f64,
     /// End-to-end latency, `null` before the first record.
     pub latency: Option<LatencySummary>,
+    /// The last generation joined, `null` if none was.
+    pub generation: Option<i32>,
+    /// Generations joined after the first: each one a rebalance this member went through.
+    pub rebalances: u32,
+}
+
+/// The generations a member joined.
+#[derive(Debug, Default, Clone)]
+pub struct Generations {
+    /// The last one's id.
+    pub last: Option<i32>,
+    /// How many were joined.
+    pub joined: u32,
+}
+
+impl Generations {
+    /// Notes that the member joined generation `id`.
+    pub fn joined(&mut self, id: i32) {
+        self.last = Some(id);
+        self.joined += 1;
+    }
+
+    /// Generations joined after the first.
+    pub fn rebalances(&self) -> u32 {
+        self.joined.saturating_sub(1)
+    }
 }
 
 impl Summary {
@@ -70,6 +96,7 @@ impl Summary {
         owned: &[i32],
         tally: &Tally,
         committed: &BTreeMap<i32, i64>,
+        generations: &Generations,
     ) -> Summary {
         let Tally { ingest, .. } = tally;
         Summary {
@@ -86,6 +113,8 @@ impl Summary {
             seen: ingest.audit.seen(),
             events_per_s: tally.read_rate(),
             latency: tally.latency.summary(),
+            generation: generations.last,
+            rebalances: generations.rebalances(),
         }
     }
 }

@@ -48,6 +48,12 @@ pub mod code {
     pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
     /// REQUEST_TIMED_OUT.
     pub const REQUEST_TIMED_OUT: i16 = 7;
+    /// COORDINATOR_LOAD_IN_PROGRESS.
+    pub const COORDINATOR_LOAD_IN_PROGRESS: i16 = 14;
+    /// COORDINATOR_NOT_AVAILABLE.
+    pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
+    /// NOT_COORDINATOR.
+    pub const NOT_COORDINATOR: i16 = 16;
 }
 
 /// How long the cluster may take to start, or to answer one command.

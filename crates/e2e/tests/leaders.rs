@@ -1,7 +1,8 @@
 //! End to end, on a librdkafka mock cluster of three brokers that each test starts and drives
 //! itself ([`e2e::cluster`]), so this suite does not use the broker under test: partition leaders
-//! that move, a broker that goes down and comes back, and Fetch requests answered with errors,
-//! under a consumer-group member and the verifier. Each test asserts what the binaries report
+//! that move, a broker that goes down and comes back, Fetch requests answered with errors, and a
+//! group coordinator out of reach or answering retriable errors, under a consumer-group member
+//! and the verifier. Each test asserts what the binaries report
 //! (`--json`): every acknowledged event counted, nothing lost, no record counted twice beyond
 //! what the situation makes unavoidable.
 //!
@@ -113,6 +114,87 @@ fn a_leader_broker_down_then_up_while_a_member_consumes_loses_nothing() {
     assert_eq!(
         produced.manifest.acked, 3_000,
         "the producer waited for broker 2"
+    );
+    assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn a_coordinator_answering_retriable_errors_does_not_end_the_generation() {
+    let Some(cluster) = MockCluster::start(3) else {
+        return;
+    };
+    let topic = cluster.topic("coordinator-errors", PARTITIONS);
+    let group = e2e::unique_topic("g");
+    let producer = spawn_producer(&topic, 3_000, 200); // 15 s of events
+    let member = start_member_on(cluster.bootstrap(), &topic.name, &group, &[]);
+    wait_until_committed_on(
+        cluster.bootstrap(),
+        &topic.name,
+        &group,
+        400,
+        Duration::from_secs(30),
+    );
+    // Kafka's consumers find the coordinator again after these and keep their generation.
+    cluster.push_errors(
+        api::HEARTBEAT,
+        &[
+            code::NOT_COORDINATOR,
+            code::COORDINATOR_NOT_AVAILABLE,
+            code::COORDINATOR_LOAD_IN_PROGRESS,
+            code::REQUEST_TIMED_OUT,
+        ],
+    );
+    cluster.push_errors(
+        api::OFFSET_COMMIT,
+        &[code::NOT_COORDINATOR, code::COORDINATOR_LOAD_IN_PROGRESS],
+    );
+    let produced = finish_producer(producer);
+    let total = wait_until_all_committed(&cluster, &topic, &group);
+    let summary = stop(member);
+
+    assert_eq!(
+        (summary.generation.is_some(), summary.rebalances),
+        (true, 0),
+        "the member kept its generation"
+    );
+    assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn a_coordinator_down_for_less_than_the_session_does_not_end_the_generation() {
+    let Some(cluster) = MockCluster::start(3) else {
+        return;
+    };
+    let topic = cluster.topic("coordinator-down", PARTITIONS);
+    // Broker 3 coordinates the group and leads no partition of the topic (partitions 2 and 3
+    // move to brokers 1 and 2): while it is down, consuming goes on.
+    cluster.set_leader(&topic.name, 2, 1);
+    cluster.set_leader(&topic.name, 3, 2);
+    let group = e2e::unique_topic("g");
+    cluster.set_coordinator(&group, 3);
+    let producer = spawn_producer(&topic, 3_000, 200); // 15 s of events
+    let member = start_member_on(cluster.bootstrap(), &topic.name, &group, &[]);
+    wait_until_committed_on(
+        cluster.bootstrap(),
+        &topic.name,
+        &group,
+        400,
+        Duration::from_secs(30),
+    );
+    // 4 s: shorter than the session (10 s), longer than several heartbeats (1 s).
+    cluster.broker_down(3);
+    pause_ms(4_000);
+    cluster.broker_up(3);
+    let produced = finish_producer(producer);
+    let total = wait_until_all_committed(&cluster, &topic, &group);
+    let summary = stop(member);
+
+    assert_eq!(
+        (summary.generation.is_some(), summary.rebalances),
+        (true, 0),
+        "the member kept its generation"
     );
     assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
 }
