@@ -76,6 +76,13 @@ pub struct RunManifest {
     /// The seqs that failed, as inclusive `[first, last]` ranges: not expected downstream.
     #[serde(default)]
     pub failed_ranges: Vec<[u64; 2]>,
+    /// Events still unanswered when the producer stopped waiting (a stop whose flush timed
+    /// out): maybe written, maybe not, so not expected downstream either.
+    #[serde(default)]
+    pub unconfirmed: u64,
+    /// The unconfirmed seqs, as inclusive `[first, last]` ranges.
+    #[serde(default)]
+    pub unconfirmed_ranges: Vec<[u64; 2]>,
     /// Acked events by type.
     pub by_type: BTreeMap<String, u64>,
     /// Acked events by user.
@@ -87,13 +94,13 @@ pub struct RunManifest {
 }
 
 impl RunManifest {
-    /// The seqs the broker acknowledged: `0..sent` without the failed ones.
+    /// The seqs the broker acknowledged: `0..sent` without the failed and unconfirmed ones.
     pub fn acked_seqs(&self) -> SeqRanges {
         let mut acked = SeqRanges::default();
         if self.sent > 0 {
             acked.insert_range(0, self.sent - 1);
         }
-        for [first, last] in &self.failed_ranges {
+        for [first, last] in self.failed_ranges.iter().chain(&self.unconfirmed_ranges) {
             acked.remove_range(*first, *last);
         }
         acked
@@ -371,6 +378,8 @@ mod tests {
             acked: sent - failed,
             failed,
             failed_ranges,
+            unconfirmed: 0,
+            unconfirmed_ranges: vec![],
             by_type: BTreeMap::new(),
             by_user: BTreeMap::new(),
             first_timestamp: None,
@@ -472,6 +481,21 @@ mod tests {
             .unwrap();
         assert!(report.complete, "{report:?}");
         assert_eq!(report.acked, 7);
+    }
+
+    #[test]
+    fn unconfirmed_seqs_are_not_expected_and_may_arrive() {
+        let mut audit = DeliveryAudit::default();
+        // 0..6 acked, 6..10 unconfirmed, of which 6 and 7 arrived.
+        for seq in 0..8 {
+            audit.observe_parts(0, None, Some(("r", seq)));
+        }
+        let mut manifest = manifest("r", 10, vec![]);
+        (manifest.acked, manifest.unconfirmed) = (6, 4);
+        manifest.unconfirmed_ranges = vec![[6, 9]];
+        let [report] = audit.reconcile(&[manifest]).try_into().unwrap();
+        assert!(report.complete, "{report:?}");
+        assert_eq!((report.lost, report.acked), (0, 6));
     }
 
     #[test]

@@ -35,11 +35,23 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Connects an rskafka client to the bootstrap `brokers`, secured as `security` says,
 /// retrying for at most [`CONNECT_TIMEOUT`]; security errors (settings, credentials,
-/// certificates, a listener of the other kind) end it at once.
+/// certificates, a listener of the other kind) end it at once. Its requests are retried for
+/// [`REQUEST_DEADLINE`].
 pub async fn connect(
     brokers: &[String],
     client_id: &str,
     security: &Security,
+) -> Result<Arc<Client>> {
+    connect_with_deadline(brokers, client_id, security, REQUEST_DEADLINE).await
+}
+
+/// [`connect`], the client's requests retried on transient errors for `request_deadline`
+/// (a producer's delivery timeout).
+pub async fn connect_with_deadline(
+    brokers: &[String],
+    client_id: &str,
+    security: &Security,
+    request_deadline: Duration,
 ) -> Result<Arc<Client>> {
     if brokers.is_empty() {
         return Err(Error::NoBrokers);
@@ -50,7 +62,7 @@ pub async fn connect(
         init_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_secs(1),
         base: 2.0,
-        deadline: Some(REQUEST_DEADLINE),
+        deadline: Some(request_deadline),
     };
     let mut builder = ClientBuilder::new(brokers.to_vec())
         .client_id(client_id.to_string())

@@ -45,6 +45,17 @@ pub struct Args {
     #[arg(long, env = "PRODUCER_COMPRESSION", value_enum, default_value_t = Codec::None)]
     pub compression: Codec,
 
+    /// How long a batch is retried on retriable errors (a leader moving, a broker down) before
+    /// its events count as failed (Kafka's `delivery.timeout.ms`).
+    #[arg(long, env = "PRODUCER_DELIVERY_TIMEOUT", default_value = "120s", value_parser = duration::parse)]
+    pub delivery_timeout: Duration,
+
+    /// After Ctrl+C or SIGTERM: how long to wait for the acknowledgements still due, then how
+    /// long publishing the manifest may take. Events still unanswered count as unconfirmed.
+    /// Keep twice this under the stop grace period of what runs the producer (compose: 10s).
+    #[arg(long, env = "PRODUCER_FLUSH_TIMEOUT", default_value = "4s", value_parser = duration::parse)]
+    pub flush_timeout: Duration,
+
     /// Seed of the simulation: the same seed gives the same events (timestamps aside).
     #[arg(long, env = "PRODUCER_SEED")]
     pub seed: Option<u64>,
@@ -98,6 +109,14 @@ impl Flags for Args {
     fn validate(&self) -> Result<(), String> {
         if !(self.rate >= 0.0 && self.rate.is_finite()) {
             return Err("--rate must be a number of events per second, 0 or more".into());
+        }
+        for (flag, value) in [
+            ("--delivery-timeout", self.delivery_timeout),
+            ("--flush-timeout", self.flush_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(format!("{flag} must be longer than 0"));
+            }
         }
         Ok(())
     }

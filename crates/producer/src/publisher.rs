@@ -7,7 +7,7 @@
 //! requests are on the wire. Events are counted as acked or failed only when the broker answers
 //! their request: nothing is counted as acked on hope.
 
-use std::{mem, pin::Pin, sync::Arc};
+use std::{collections::HashMap, mem, pin::Pin, sync::Arc};
 
 use events::{
     audit::{AuditTag, SeqRanges},
@@ -43,11 +43,16 @@ struct Batch {
     counts: Stats,
 }
 
-/// The broker's answer to one batch.
-struct Answer {
+/// A batch on the wire, with what is needed to count it once answered.
+struct InFlight {
     partition: usize,
     seqs: Vec<u64>,
     counts: Stats,
+}
+
+/// The broker's answer to one request: its id, and whether it acknowledged the batch.
+struct Answer {
+    request: u64,
     acked: bool,
 }
 
@@ -62,6 +67,8 @@ pub struct Tally {
     pub acked: Stats,
     /// Seqs that failed for good.
     pub failed: SeqRanges,
+    /// Seqs still unanswered when the run stopped waiting ([`Publisher::abandon`]).
+    pub unconfirmed: SeqRanges,
 }
 
 /// Publishes events of one run to the partitions of one topic.
@@ -72,6 +79,9 @@ pub struct Publisher {
     batches: Vec<Batch>,
     requests_per_partition: Vec<usize>,
     requests: FuturesUnordered<Request>,
+    /// The batches of the requests in `requests`, by request id.
+    on_the_wire: HashMap<u64, InFlight>,
+    next_request: u64,
     in_flight: usize,
     /// The running counts.
     pub tally: Tally,
@@ -93,6 +103,8 @@ impl Publisher {
             batches: (0..count).map(|_| Batch::default()).collect(),
             requests_per_partition: vec![0; count],
             requests: FuturesUnordered::new(),
+            on_the_wire: HashMap::new(),
+            next_request: 0,
             in_flight: 0,
             tally: Tally::default(),
         }
@@ -143,25 +155,29 @@ impl Publisher {
             ..
         } = mem::take(&mut self.batches[partition]);
         self.requests_per_partition[partition] += 1;
+        let request = self.next_request;
+        self.next_request += 1;
         let client = Arc::clone(&self.partitions[partition]);
         let compression = self.compression;
+        let events = records.len();
         self.requests.push(Box::pin(async move {
             let result = client.produce(records, compression).await;
             if let Err(error) = &result {
-                tracing::warn!(
-                    partition,
-                    events = seqs.len(),
-                    %error,
-                    "batch not acknowledged"
-                );
+                tracing::warn!(partition, events, %error, "batch not acknowledged");
             }
             Answer {
-                partition,
-                seqs,
-                counts,
+                request,
                 acked: result.is_ok(),
             }
         }));
+        self.on_the_wire.insert(
+            request,
+            InFlight {
+                partition,
+                seqs,
+                counts,
+            },
+        );
     }
 
     /// Whether another event may be sent now: not too many in flight, and no full batch waiting
@@ -208,15 +224,33 @@ impl Publisher {
     }
 
     fn count(&mut self, answer: Answer) {
-        self.in_flight -= answer.seqs.len();
-        self.requests_per_partition[answer.partition] -= 1;
+        let batch = self
+            .on_the_wire
+            .remove(&answer.request)
+            .expect("every request's batch is on the wire until answered");
+        self.in_flight -= batch.seqs.len();
+        self.requests_per_partition[batch.partition] -= 1;
         if answer.acked {
-            self.tally.acked.merge(&answer.counts);
+            self.tally.acked.merge(&batch.counts);
         } else {
-            for seq in answer.seqs {
+            for seq in batch.seqs {
                 self.tally.failed.insert(seq);
             }
         }
-        self.try_send_batch(answer.partition);
+        self.try_send_batch(batch.partition);
+    }
+
+    /// Stops waiting: every event not answered yet, batched or on the wire, counts as
+    /// unconfirmed (it may or may not have been written), and its request is dropped.
+    /// Returns how many there were.
+    pub fn abandon(&mut self) -> usize {
+        self.requests = FuturesUnordered::new();
+        let waiting = self.batches.iter_mut().map(mem::take);
+        let sent = self.on_the_wire.drain().map(|(_, batch)| batch.seqs);
+        for seq in waiting.map(|batch| batch.seqs).chain(sent).flatten() {
+            self.tally.unconfirmed.insert(seq);
+        }
+        self.requests_per_partition.fill(0);
+        mem::take(&mut self.in_flight)
     }
 }

@@ -1,6 +1,12 @@
 //! One producer run: connect, make sure the topics exist, generate and send events at the
 //! configured rate until the count, the duration or a stop ends the run, wait for every
 //! acknowledgement, publish the run's manifest, print the summary.
+//!
+//! A batch is retried for `--delivery-timeout` on retriable errors. After a stop request, the
+//! wait for acknowledgements and the manifest's publication are each bounded by
+//! `--flush-timeout`, so that the producer ends within an orchestrator's grace period even when
+//! the cluster is gone: events still unanswered then count as unconfirmed, and the summary
+//! says so even when the manifest could not be published.
 
 use std::time::Duration;
 
@@ -18,7 +24,9 @@ use crate::{progress::Progress, publisher::Publisher, summary::Summary, Args, Er
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let brokers = args.kafka.broker_list();
     let security = args.kafka.security();
-    let client = client::connect(&brokers, &args.client_id, &security).await?;
+    let client =
+        client::connect_with_deadline(&brokers, &args.client_id, &security, args.delivery_timeout)
+            .await?;
     let topic = &args.kafka.topic;
     let partitions =
         admin::ensure_topic(&client, &brokers, topic, args.partitions.into(), &security).await?;
@@ -31,12 +39,25 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let mut publisher =
         Publisher::new(run_id.clone(), partition_clients, compression.compression());
     let started = Instant::now();
-    let span = produce_events(&args, &mut publisher, shutdown).await;
-    publisher.settle_all().await;
+    let span = produce_events(&args, &mut publisher, shutdown.clone()).await;
+    settle(&mut publisher, &shutdown, args.flush_timeout).await;
     let elapsed = started.elapsed();
 
     let manifest = manifest(&run_id, topic, &publisher, span);
-    publish_manifest(&client, &args.runs.runs_topic, &manifest).await?;
+    let published = async { publish_manifest(&client, &args.runs.runs_topic, &manifest).await };
+    let published = if shutdown.is_requested() {
+        tokio::time::timeout(args.flush_timeout, published)
+            .await
+            .unwrap_or_else(|_| {
+                Err(kafka::Error::Timeout {
+                    broker: brokers.join(","),
+                    what: "the run manifest (--flush-timeout)",
+                    timeout: args.flush_timeout,
+                })
+            })
+    } else {
+        published.await
+    };
     let summary = Summary::new(manifest, elapsed);
     if args.json {
         println!(
@@ -46,7 +67,32 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     } else {
         print!("{}", summary.display(&publisher.tally.acked));
     }
-    Ok(Outcome::from_check(summary.manifest.failed == 0))
+    published?;
+    let manifest = &summary.manifest;
+    Ok(Outcome::from_check(
+        manifest.failed == 0 && manifest.unconfirmed == 0,
+    ))
+}
+
+/// Waits for every acknowledgement; once a stop is requested, for at most `flush_timeout`,
+/// after which what is still unanswered counts as unconfirmed.
+async fn settle(publisher: &mut Publisher, shutdown: &Shutdown, flush_timeout: Duration) {
+    let mut stop = shutdown.clone();
+    tokio::select! {
+        () = publisher.settle_all() => return,
+        () = stop.requested() => {}
+    }
+    if tokio::time::timeout(flush_timeout, publisher.settle_all())
+        .await
+        .is_err()
+    {
+        let unconfirmed = publisher.abandon();
+        tracing::warn!(
+            unconfirmed,
+            "stopped waiting for acknowledgements after {flush_timeout:?} (--flush-timeout): \
+             those events count as unconfirmed"
+        );
+    }
 }
 
 /// A run id that sorts by start time and is unique enough: `run-20251217T114633-3fa9c1`.
@@ -121,6 +167,8 @@ fn manifest(
         acked: tally.acked.events,
         failed: tally.failed.len(),
         failed_ranges: tally.failed.to_pairs(),
+        unconfirmed: tally.unconfirmed.len(),
+        unconfirmed_ranges: tally.unconfirmed.to_pairs(),
         by_type: tally.acked.by_type(),
         by_user: tally.acked.by_user(),
         first_timestamp: span.map(|(first, _)| first),

@@ -51,6 +51,13 @@ impl fmt::Display for Text<'_> {
         writeln!(f, "sent     : {}", m.sent)?;
         writeln!(f, "acked    : {}", m.acked)?;
         writeln!(f, "failed   : {}", m.failed)?;
+        if m.unconfirmed > 0 {
+            writeln!(
+                f,
+                "unconfirmed: {} (still unanswered when the flush timed out: maybe written)",
+                m.unconfirmed
+            )?;
+        }
         writeln!(f, "elapsed  : {:.2} s", self.summary.elapsed_s)?;
         writeln!(f, "rate     : {:.0} events/s", self.summary.events_per_s)?;
         write!(f, "{}", self.acked.render_tables())
@@ -72,6 +79,8 @@ mod tests {
             acked: 10,
             failed: 0,
             failed_ranges: vec![],
+            unconfirmed: 0,
+            unconfirmed_ranges: vec![],
             by_type: BTreeMap::new(),
             by_user: BTreeMap::new(),
             first_timestamp: None,
@@ -92,6 +101,8 @@ mod tests {
             "acked",
             "failed",
             "failed_ranges",
+            "unconfirmed",
+            "unconfirmed_ranges",
             "by_type",
             "by_user",
             "first_timestamp",
