@@ -10,6 +10,10 @@ default:
 test:
     scripts/test.sh
 
+# Faults on purpose, then one verdict table: consumers killed/scaled/frozen, leaders and coordinator moved, broker errors, tansu crashed, network broken (docs/chaos.md). --short (CI), --soak, --json.
+chaos *ARGS:
+    scripts/chaos.sh {{ARGS}}
+
 # Formatting, lints and doc links, as CI runs them.
 lint:
     cargo fmt --check

@@ -14,6 +14,11 @@
 #                                       certificate required); plaintext-address is tansu itself;
 #                                       client.properties: alice's settings as Java writes them.
 #   broker.sh start tansu-sasl-ssl-NAME [port]  another one (`just demo-secure`, the compose test)
+#   broker.sh start tansu-chaos [port]  tansu (sqlite) on port (default 19392), advertising
+#                                       port+1, where the chaos suite runs its fault proxy
+#                                       (crates/e2e/src/proxy.rs); plaintext-address is tansu itself.
+#   broker.sh crash tansu-chaos         SIGKILL tansu, keeping its data
+#   broker.sh restart tansu-chaos       start it again on the same data
 #   broker.sh stop NAME | address NAME
 # `start` waits until the broker answers and prints its bootstrap address; state lives in .run/NAME/.
 set -euo pipefail
@@ -54,6 +59,16 @@ start() {
       echo $! > "$dir/pid"
       ;;
     tansu-sasl-ssl*) start_sasl_ssl "${3:-19192}" ;;
+    tansu-chaos)
+      local port=${3:-19392}
+      rm -f "$dir"/data.sqlite* "$dir/log"
+      echo "$port" > "$dir/port"
+      echo "127.0.0.1:$port" > "$dir/plaintext-address"
+      echo "127.0.0.1:$((port + 1))" > "$dir/address"
+      restart
+      cat "$dir/address"
+      return
+      ;;
     mock)
       rm -f "$dir/address"
       nohup "$PIPELINE_VENV/bin/python" "$PIPELINE_ROOT/scripts/mock_broker.py" "$dir/address" > "$dir/log" 2>&1 &
@@ -133,9 +148,23 @@ stop() {
   stop_pid pid
 }
 
+crash() { # SIGKILL, data kept
+  [ -f "$dir/pid" ] && kill -9 "$(cat "$dir/pid")" 2>/dev/null || true
+  rm -f "$dir/pid"
+}
+
+restart() { # tansu-chaos on its data, advertising the fault proxy's port
+  local port
+  port=$(cat "$dir/port")
+  tansu_broker "$port" "$((port + 1))"
+  wait_for_port "127.0.0.1:$port" 20 || { echo "tansu did not start; its log:" >&2; tail -20 "$dir/log" >&2; exit 1; }
+}
+
 case "$action" in
   start) start "$@" ;;
   stop) stop ;;
+  crash) crash ;;
+  restart) restart ;;
   address) cat "$dir/address" ;;
   *) echo "unknown action $action" >&2; exit 2 ;;
 esac

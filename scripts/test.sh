@@ -7,11 +7,13 @@
 # cluster the test drives, crates/e2e/src/cluster.rs) run once, under the pseudo-broker
 # `mock-cluster`, which starts nothing; they do not run under the other brokers. The secured
 # suites (`security`: SASL_SSL) run once, under `tansu-sasl-ssl` (tansu requiring SCRAM behind a
-# TLS relay, scripts/broker.sh).
+# TLS relay, scripts/broker.sh). The chaos suite runs last, on its own, in its short form
+# (scripts/chaos.sh --short: about 5 minutes).
 # Installs what is missing and starts the brokers itself. The stderr of every process a test
 # starts is kept in .run/e2e/<broker>/<suite>/<test>/.
 #   TEST_BROKERS="tansu mock mock-cluster tansu-sasl-ssl"   the brokers to run on
 #   TEST_FILTER=substring                    only the end-to-end tests whose name contains it
+#                                            (and no chaos suite)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PIPELINE_ROOT"
@@ -30,6 +32,7 @@ stop_broker() { [ "$1" = mock-cluster ] || scripts/broker.sh stop "$1"; }
 # Which suites run on which broker: own-cluster suites under mock-cluster only, the secured
 # suites under tansu-sasl-ssl only, every other suite under the plain brokers.
 runs_on() { # suite broker
+  [ "$1" = chaos ] && return 1
   if [[ "$own_cluster_suites" == *" $1 "* ]]; then [ "$2" = mock-cluster ]; return; fi
   if [[ "$secured_suites" == *" $1 "* ]]; then [ "$2" = tansu-sasl-ssl ]; return; fi
   [ "$2" != mock-cluster ] && [ "$2" != tansu-sasl-ssl ]
@@ -67,6 +70,17 @@ for broker in $brokers; do
     done
   done
 done
+if [ -z "${TEST_FILTER:-}" ]; then
+  echo "=== the chaos suite, short timelines (scripts/chaos.sh --short) ==="
+  begun=$SECONDS
+  if scripts/chaos.sh --short; then
+    echo "ok    chaos suite ($((SECONDS - begun)) s)"
+    passed=$((passed + 1))
+  else
+    echo "FAIL  chaos suite ($((SECONDS - begun)) s): logs in .run/chaos/"
+    failed+=("chaos suite")
+  fi
+fi
 echo "=== end-to-end: ${passed} passed, ${#failed[@]} failed in $((SECONDS - started)) s ==="
 for f in "${failed[@]}"; do echo "FAILED: $f"; done
 [ ${#failed[@]} -eq 0 ]

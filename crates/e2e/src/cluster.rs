@@ -34,8 +34,12 @@ pub mod api {
     pub const OFFSET_COMMIT: i16 = 8;
     /// FindCoordinator.
     pub const FIND_COORDINATOR: i16 = 10;
+    /// JoinGroup.
+    pub const JOIN_GROUP: i16 = 11;
     /// Heartbeat.
     pub const HEARTBEAT: i16 = 12;
+    /// SyncGroup.
+    pub const SYNC_GROUP: i16 = 14;
 }
 
 /// Kafka error codes, for [`MockCluster::push_errors`].
@@ -44,6 +48,8 @@ pub mod code {
     pub const OFFSET_OUT_OF_RANGE: i16 = 1;
     /// UNKNOWN_TOPIC_OR_PARTITION.
     pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+    /// LEADER_NOT_AVAILABLE.
+    pub const LEADER_NOT_AVAILABLE: i16 = 5;
     /// NOT_LEADER_OR_FOLLOWER.
     pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
     /// REQUEST_TIMED_OUT.
@@ -54,6 +60,8 @@ pub mod code {
     pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
     /// NOT_COORDINATOR.
     pub const NOT_COORDINATOR: i16 = 16;
+    /// REBALANCE_IN_PROGRESS.
+    pub const REBALANCE_IN_PROGRESS: i16 = 27;
 }
 
 /// How long the cluster may take to start, or to answer one command.

@@ -11,9 +11,15 @@
 //! [`cluster`] is the exception: a librdkafka mock cluster of several brokers that a test starts
 //! for itself and drives (leaders, brokers down and up, injected errors), for the `leaders`
 //! suite; those tests target its bootstrap address instead of `KAFKA_TEST_BROKERS`.
+//!
+//! The chaos suite (`just chaos`) adds [`proxy`], a TCP proxy that breaks the network on
+//! demand, and [`chaos`], its bookkeeping: what was received while faults played, and each
+//! scenario's verdict row.
 
+pub mod chaos;
 pub mod cluster;
 pub mod group;
+pub mod proxy;
 pub mod topic;
 
 pub use topic::Topic;

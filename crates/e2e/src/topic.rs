@@ -9,7 +9,7 @@ use kafka::{client, fetch::IsolationLevel, scan::scan_topic, security::Security}
 use producer::Summary;
 use rskafka::{
     client::{
-        partition::{Compression, PartitionClient},
+        partition::{Compression, OffsetAt, PartitionClient},
         Client,
     },
     record::Record,
@@ -98,6 +98,38 @@ impl Topic {
         (out.code, out.parse())
     }
 
+    /// The end offset of each of the first `partitions` partitions now (ListOffsets, not Fetch:
+    /// no Fetch error a test injects is taken by it).
+    pub fn end_offsets(&self, partitions: i32) -> BTreeMap<i32, i64> {
+        block_on(async {
+            let mut ends = BTreeMap::new();
+            for partition in 0..partitions {
+                let client = self.partition(&self.name, partition).await;
+                let end = client
+                    .get_offset(OffsetAt::Latest)
+                    .await
+                    .expect("the end offset");
+                ends.insert(partition, end);
+            }
+            ends
+        })
+    }
+
+    /// [`Topic::read_all`] of the event topic's first `partitions` partitions, from a test
+    /// that is not async.
+    pub fn records(&self, partitions: usize) -> Vec<ReadRecord> {
+        block_on(self.read_all(&self.name, partitions))
+    }
+
+    /// The event topic's partition count, `None` while it does not exist.
+    pub fn partition_count(&self) -> Option<usize> {
+        block_on(async {
+            kafka::admin::partition_count(&*self.client().await, &self.name)
+                .await
+                .expect("the topic list")
+        })
+    }
+
     /// An rskafka client of the topic's cluster.
     pub async fn client(&self) -> Arc<Client> {
         let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
@@ -165,6 +197,15 @@ impl Topic {
         .await
         .expect("the manifest is acknowledged");
     }
+}
+
+/// Runs `work` to its end on a runtime of its own.
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(work)
 }
 
 /// A record as [`Topic::read_all`] reads it back.

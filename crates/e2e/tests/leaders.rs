@@ -24,7 +24,6 @@ use e2e::{
 };
 use events::audit::SeqRanges;
 use producer::Summary as ProducerSummary;
-use rskafka::client::partition::OffsetAt;
 
 const PARTITIONS: i32 = 4;
 
@@ -513,25 +512,9 @@ fn produce(topic: &Topic, extra: &[&str]) -> ProducerSummary {
     topic.produce(&[&USERS[..], extra].concat())
 }
 
-/// The end offset of each partition of `topic` now (ListOffsets, not Fetch: no injected Fetch
-/// error is taken by it).
+/// The end offset of each partition of `topic` now.
 fn end_offsets(topic: &Topic) -> BTreeMap<i32, i64> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let mut ends = BTreeMap::new();
-        for partition in 0..PARTITIONS {
-            let client = topic.partition(&topic.name, partition).await;
-            let end = client
-                .get_offset(OffsetAt::Latest)
-                .await
-                .expect("the end offset");
-            ends.insert(partition, end);
-        }
-        ends
-    })
+    topic.end_offsets(PARTITIONS)
 }
 
 /// Waits until the group committed the end of every partition; returns the records in all.

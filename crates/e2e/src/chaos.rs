@@ -1,0 +1,200 @@
+//! The chaos suite's bookkeeping: what a scenario saw while faults played, and its verdict row
+//! in `just chaos`'s table.
+//!
+//! How a scenario proves "nothing lost" when members are killed, whose counts die with them:
+//! an event counts as received when a member that finished reported it (`--json`'s `seen`), or
+//! when it sits below an offset the group had committed when a member was killed (a member
+//! commits only what it processed). Everything the producer got acknowledged must be received
+//! that way; what the topic itself lacks (the verifier's scan) is the broker's loss, shown apart.
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use consumer::Summary as MemberSummary;
+use events::audit::SeqRanges;
+use producer::Summary as ProducerSummary;
+use serde::{Deserialize, Serialize};
+
+use crate::topic::ReadRecord;
+
+/// One scenario's result: a row of the verdict table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The broker it ran on.
+    pub broker: String,
+    /// The faults, in the order they played.
+    pub faults: Vec<String>,
+    /// Events the producer got acknowledged.
+    pub acked: u64,
+    /// Acknowledged events the group received.
+    pub received: u64,
+    /// Acknowledged events the group never received.
+    pub lost: u64,
+    /// The lost seqs, as `[first, last]` ranges.
+    pub lost_ranges: Vec<[u64; 2]>,
+    /// Of the lost, those the topic itself lacks (the verifier's scan): the broker's loss.
+    pub lost_by_broker: u64,
+    /// Records counted more than once by members that finished.
+    pub duplicates: u64,
+    /// The most duplicates the faults allow: at most a commit interval of records per member
+    /// that lost its partitions without committing.
+    pub duplicates_bound: u64,
+    /// Rebalances the members that finished went through.
+    pub rebalances: u32,
+    /// Per fault, seconds until the group had committed everything acknowledged before it.
+    pub recovery_s: Vec<f64>,
+    /// `OK`, `LOSS` (ours), or `BROKER` (the topic lacks acknowledged events).
+    pub verdict: String,
+}
+
+/// What a scenario gathers while it runs.
+#[derive(Debug, Default)]
+pub struct Observations {
+    /// The faults, in order.
+    pub faults: Vec<String>,
+    /// Summaries of the members that finished.
+    pub summaries: Vec<MemberSummary>,
+    /// Per partition, the highest offset the group had committed when a member was killed.
+    pub committed_at_kills: BTreeMap<i32, i64>,
+    /// Per fault, the time until the group caught up with it.
+    pub recoveries: Vec<Duration>,
+    /// Members that lost their partitions without committing (killed, stopped, evicted).
+    pub abrupt_losses: u64,
+}
+
+impl Observations {
+    /// Notes a fault, and returns when it started.
+    pub fn fault(&mut self, description: impl Into<String>) -> Instant {
+        let description = description.into();
+        eprintln!("chaos: {description}");
+        self.faults.push(description);
+        Instant::now()
+    }
+
+    /// Notes the offsets the group had committed when a member was killed.
+    pub fn killed_with(&mut self, committed: &BTreeMap<i32, i64>) {
+        for (partition, offset) in committed {
+            let highest = self.committed_at_kills.entry(*partition).or_insert(*offset);
+            *highest = (*highest).max(*offset);
+        }
+        self.abrupt_losses += 1;
+    }
+
+    /// The verdict, from the producer's runs, the topic's records (read back), the records a
+    /// member may process twice per member lost abruptly, and the verifier's counts of
+    /// acknowledged events the topic lacks and of records it holds twice (a producer's retry:
+    /// not the group's duplicates).
+    #[allow(clippy::too_many_arguments)]
+    pub fn verdict(
+        self,
+        scenario: &str,
+        broker: &str,
+        runs: &[&ProducerSummary],
+        records: &[ReadRecord],
+        commit_window_records: u64,
+        lost_in_topic: u64,
+        duplicated_in_topic: u64,
+    ) -> Verdict {
+        let received = self.received(records);
+        let (mut acked, mut got, mut lost) = (0, 0, SeqRanges::default());
+        for run in runs {
+            let expected = run.manifest.acked_seqs();
+            let seen = received
+                .get(&run.manifest.run_id)
+                .cloned()
+                .unwrap_or_default();
+            let missing = expected.difference(&seen);
+            acked += expected.len();
+            got += expected.len() - missing.len();
+            lost.union(&missing);
+        }
+        let counted: u64 = self.summaries.iter().map(|s| s.consumed).sum();
+        let distinct: u64 = self
+            .summaries
+            .iter()
+            .flat_map(|s| s.seen.iter())
+            .fold(
+                BTreeMap::<&String, SeqRanges>::new(),
+                |mut all, (run, ranges)| {
+                    all.entry(run)
+                        .or_default()
+                        .union(&SeqRanges::from_pairs(ranges));
+                    all
+                },
+            )
+            .values()
+            .map(SeqRanges::len)
+            .sum();
+        let duplicates = counted
+            .saturating_sub(distinct)
+            .saturating_sub(duplicated_in_topic);
+        let duplicates_bound = (self.abrupt_losses + 1) * commit_window_records;
+        let verdict = if lost.len() > lost_in_topic || duplicates > duplicates_bound {
+            "LOSS"
+        } else if lost_in_topic > 0 {
+            "BROKER"
+        } else {
+            "OK"
+        };
+        Verdict {
+            scenario: scenario.to_string(),
+            broker: broker.to_string(),
+            faults: self.faults,
+            acked,
+            received: got,
+            lost: lost.len(),
+            lost_ranges: lost.to_pairs(),
+            lost_by_broker: lost_in_topic,
+            duplicates,
+            duplicates_bound,
+            rebalances: self.summaries.iter().map(|s| s.rebalances).sum(),
+            recovery_s: self.recoveries.iter().map(Duration::as_secs_f64).collect(),
+            verdict: verdict.to_string(),
+        }
+    }
+
+    /// Per run, the seqs received: reported by a finished member, or below an offset
+    /// committed when a member was killed.
+    fn received(&self, records: &[ReadRecord]) -> BTreeMap<String, SeqRanges> {
+        let mut received: BTreeMap<String, SeqRanges> = BTreeMap::new();
+        for summary in &self.summaries {
+            for (run, ranges) in &summary.seen {
+                received
+                    .entry(run.clone())
+                    .or_default()
+                    .union(&SeqRanges::from_pairs(ranges));
+            }
+        }
+        for record in records {
+            let committed = self.committed_at_kills.get(&record.partition);
+            if let (Some((run, seq)), Some(committed)) = (&record.tag, committed) {
+                if record.offset < *committed {
+                    received.entry(run.clone()).or_default().insert(*seq);
+                }
+            }
+        }
+        received
+    }
+}
+
+impl Verdict {
+    /// Prints the row and, when `CHAOS_REPORT_DIR` is set, writes it there as
+    /// `SCENARIO.json` for the table of `just chaos`.
+    pub fn record(&self) {
+        let json = serde_json::to_string_pretty(self).expect("verdicts serialise");
+        eprintln!("chaos verdict: {json}");
+        if let Some(dir) = std::env::var_os("CHAOS_REPORT_DIR") {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+            let path = dir.join(format!("{}.json", self.scenario));
+            std::fs::write(&path, json)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        }
+    }
+}

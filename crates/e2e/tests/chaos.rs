@@ -1,0 +1,553 @@
+//! The chaos suite (`just chaos`): the producer, a consumer group and the verifier while a
+//! timeline of faults plays, each scenario ending in one verdict row ([`e2e::chaos`]): events
+//! acknowledged, received, lost (seq ranges), duplicates against what the faults allow,
+//! rebalances, and per fault the time until the group had committed everything acknowledged
+//! before it.
+//!
+//! - `consumers` and `brokers` run on librdkafka's mock cluster (3 brokers), which each test
+//!   starts: members killed, scaled and frozen; leaders and the coordinator moved, a broker
+//!   down, retriable errors answered to every request the pipeline makes.
+//! - `crash` and `network` run on tansu (sqlite) started by `scripts/chaos.sh`
+//!   (`broker.sh start tansu-chaos`, named in `KAFKA_CHAOS_TANSU_DIR`), behind this suite's
+//!   fault proxy ([`e2e::proxy`]): tansu killed and restarted on its data; latency, a stall, a
+//!   black hole and connection resets.
+//! - `soak` (opt-in, `CHAOS_SOAK=1`): a million events with the `consumers` churn throughout,
+//!   the RSS of a member that lives through it at the start and the end.
+//!
+//! `CHAOS_LENGTH=full` plays longer timelines (`just chaos`); the default is CI's short one.
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    process::{Child, Command},
+    time::{Duration, Instant},
+};
+
+use e2e::{
+    chaos::{Observations, Verdict},
+    cluster::{api, code, MockCluster},
+    group::*,
+    proxy::{Fault, FaultProxy},
+    topic::as_strs,
+    Topic,
+};
+use producer::Summary as ProducerSummary;
+
+const PARTITIONS: i32 = 6;
+
+/// The members' settings: a short session, so that a killed member's partitions move within
+/// seconds; commits every second (the duplicates bound is a commit interval of records).
+const MEMBER: [(&str, &str); 4] = [
+    ("--session-timeout", "6s"),
+    ("--heartbeat-interval", "1s"),
+    ("--commit-interval", "1s"),
+    ("--fetch-max-wait", "100ms"),
+];
+
+/// The session timeout above.
+const SESSION: Duration = Duration::from_secs(6);
+
+/// How long the group may take to catch up with a fault.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(90);
+
+/// Whether to play the long timelines.
+fn full() -> bool {
+    std::env::var("CHAOS_LENGTH").as_deref() == Ok("full")
+}
+
+/// `short` in CI, `long` for `just chaos`.
+fn pick<T>(short: T, long: T) -> T {
+    if full() {
+        long
+    } else {
+        short
+    }
+}
+
+#[test]
+#[ignore = "chaos: run `just chaos`"]
+fn consumers_killed_scaled_and_frozen_lose_nothing() {
+    let Some(cluster) = MockCluster::start(3) else {
+        return;
+    };
+    let verdict = consumer_churn(&cluster, "consumers", 300, pick(45, 120), pick(2, 8), false);
+    assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+#[test]
+#[ignore = "chaos: run `just chaos` with CHAOS_SOAK=1"]
+fn soak_a_million_events_through_consumer_churn() {
+    if std::env::var("CHAOS_SOAK").as_deref() != Ok("1") {
+        eprintln!("skipped: the soak runs with CHAOS_SOAK=1 (`just chaos --soak`)");
+        return;
+    }
+    let Some(cluster) = MockCluster::start(3) else {
+        return;
+    };
+    let verdict = consumer_churn(&cluster, "soak", 5_000, 200, 18, true);
+    assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+/// Scenario 1: members killed (SIGKILL) one at a time and replaced, the group scaled up by one
+/// then down to one, one member frozen (SIGSTOP) past its session then thawed (SIGCONT).
+/// `rate` events/s for `seconds`; `kills` rounds. With `watch_rss`, one member lives through
+/// everything and its RSS is reported at the start and the end.
+fn consumer_churn(
+    cluster: &MockCluster,
+    scenario: &str,
+    rate: u32,
+    seconds: u32,
+    kills: usize,
+    watch_rss: bool,
+) -> Verdict {
+    let topic = cluster.topic(&format!("chaos-{scenario}"), PARTITIONS);
+    let group = e2e::unique_topic("chaos");
+    let mut run = Run::new(cluster.bootstrap(), &topic, &group);
+    let producer = spawn_producer(&topic, rate * seconds, rate);
+    let survivor = watch_rss.then(|| run.member());
+    let mut members: Vec<Child> = (0..3).map(|_| run.member()).collect();
+    wait_until_settled(&members, Duration::from_secs(60));
+    let rss_at_start = survivor.as_ref().map(rss_kb);
+    let pause = Duration::from_secs(u64::from(seconds) / (kills as u64 + 4));
+
+    for round in 1..=kills {
+        std::thread::sleep(pause);
+        let fault = run.before_fault(format!("SIGKILL a member, start another ({round})"));
+        let committed = committed_on(run.bootstrap, &topic.name, &group);
+        let mut killed = members.remove(0);
+        killed.kill().expect("SIGKILL");
+        let _ = killed.wait();
+        run.observed.killed_with(&committed);
+        members.push(run.member());
+        run.caught_up(fault);
+    }
+
+    let fault = run.before_fault("scale 3 → 4 members");
+    members.push(run.member());
+    wait_until_settled(&members, Duration::from_secs(60));
+    run.caught_up(fault);
+    let fault = run.before_fault("scale 4 → 1 member (SIGTERM)");
+    let leaving: Vec<Child> = members.drain(..3).collect();
+    run.observed.summaries.extend(stop_all(leaving));
+    run.caught_up(fault);
+
+    members.push(run.member());
+    wait_until_settled(&members, Duration::from_secs(60));
+    let fault = run.before_fault("SIGSTOP a member past its session timeout, then SIGCONT");
+    signal(&members[0], "STOP");
+    std::thread::sleep(SESSION + Duration::from_secs(3));
+    let before_thaw = committed_on(run.bootstrap, &topic.name, &group);
+    signal(&members[0], "CONT");
+    std::thread::sleep(Duration::from_secs(3));
+    let after_thaw = committed_on(run.bootstrap, &topic.name, &group);
+    for (partition, offset) in &before_thaw {
+        assert!(
+            after_thaw.get(partition) >= Some(offset),
+            "the thawed member committed over its successor on partition {partition}: \
+             {before_thaw:?} then {after_thaw:?}"
+        );
+    }
+    run.observed.abrupt_losses += 1;
+    run.caught_up(fault);
+
+    let produced = finish_producer(producer);
+    run.wait_until_all_committed();
+    let rss_at_end = survivor.as_ref().map(rss_kb);
+    members.extend(survivor);
+    run.observed.summaries.extend(stop_all(members));
+    if let (Some(start), Some(end)) = (rss_at_start, rss_at_end) {
+        run.observed.faults.push(format!(
+            "RSS of the member that lived through it: {start} kB at the start, {end} kB at the end"
+        ));
+    }
+    run.verdict(scenario, "librdkafka mock, 3 brokers", &produced, rate)
+}
+
+#[test]
+#[ignore = "chaos: run `just chaos`"]
+fn leaders_coordinator_brokers_and_retriable_errors_lose_nothing() {
+    let Some(cluster) = MockCluster::start(3) else {
+        return;
+    };
+    let rate = 300;
+    let topic = cluster.topic("chaos-brokers", PARTITIONS);
+    let group = e2e::unique_topic("chaos");
+    cluster.set_coordinator(&group, 1);
+    let mut run = Run::new(cluster.bootstrap(), &topic, &group);
+    let producer = spawn_producer(&topic, rate * pick(60, 120), rate);
+    let mut members: Vec<Child> = (0..2).map(|_| run.member()).collect();
+    wait_until_settled(&members, Duration::from_secs(60));
+    let pause = Duration::from_secs(pick(2, 6));
+
+    std::thread::sleep(pause);
+    let fault = run.before_fault("every partition's leader moved, mid-produce and mid-consume");
+    for partition in 0..PARTITIONS {
+        cluster.set_leader(&topic.name, partition, (partition + 1) % 3 + 1);
+    }
+    run.caught_up(fault);
+
+    std::thread::sleep(pause);
+    let fault = run.before_fault("broker 2 down for 5 s, then up");
+    cluster.broker_down(2);
+    std::thread::sleep(Duration::from_secs(5));
+    cluster.broker_up(2);
+    run.caught_up(fault);
+
+    std::thread::sleep(pause);
+    let fault = run.before_fault("the group's coordinator moved from broker 1 to broker 3");
+    cluster.set_coordinator(&group, 3);
+    run.caught_up(fault);
+
+    let errors: [(&str, i16, &[i16]); 5] = [
+        (
+            "Produce",
+            api::PRODUCE,
+            &[code::NOT_LEADER_OR_FOLLOWER, code::LEADER_NOT_AVAILABLE],
+        ),
+        (
+            "Fetch",
+            api::FETCH,
+            &[
+                code::NOT_LEADER_OR_FOLLOWER,
+                code::UNKNOWN_TOPIC_OR_PARTITION,
+                code::REQUEST_TIMED_OUT,
+            ],
+        ),
+        (
+            "Heartbeat",
+            api::HEARTBEAT,
+            &[
+                code::NOT_COORDINATOR,
+                code::COORDINATOR_NOT_AVAILABLE,
+                code::COORDINATOR_LOAD_IN_PROGRESS,
+                code::REBALANCE_IN_PROGRESS,
+            ],
+        ),
+        (
+            "OffsetCommit",
+            api::OFFSET_COMMIT,
+            &[
+                code::NOT_COORDINATOR,
+                code::COORDINATOR_LOAD_IN_PROGRESS,
+                code::REBALANCE_IN_PROGRESS,
+            ],
+        ),
+        (
+            "JoinGroup and SyncGroup, while a third member joins",
+            api::JOIN_GROUP,
+            &[
+                code::COORDINATOR_LOAD_IN_PROGRESS,
+                code::NOT_COORDINATOR,
+                code::REBALANCE_IN_PROGRESS,
+            ],
+        ),
+    ];
+    for (request, key, codes) in errors {
+        std::thread::sleep(pause);
+        let names: Vec<&str> = codes.iter().map(|c| code_name(*c)).collect();
+        let fault = run.before_fault(format!("{request} answering {}", names.join(", ")));
+        cluster.push_errors(key, codes);
+        if key == api::JOIN_GROUP {
+            cluster.push_errors(
+                api::SYNC_GROUP,
+                &[
+                    code::COORDINATOR_LOAD_IN_PROGRESS,
+                    code::REBALANCE_IN_PROGRESS,
+                ],
+            );
+            members.push(run.member());
+            wait_until_settled(&members, Duration::from_secs(60));
+        }
+        run.caught_up(fault);
+    }
+
+    let produced = finish_producer(producer);
+    run.wait_until_all_committed();
+    run.observed.summaries.extend(stop_all(members));
+    let verdict = run.verdict("brokers", "librdkafka mock, 3 brokers", &produced, rate);
+    assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+#[test]
+#[ignore = "chaos: run `just chaos`"]
+fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
+    let Some((dir, proxy)) = tansu_behind_proxy() else {
+        return;
+    };
+    let rate = 300;
+    let topic = Topic::new("chaos-crash").on(proxy.address());
+    let group = e2e::unique_topic("chaos");
+    let mut run = Run::new(proxy.address(), &topic, &group);
+    let producer = spawn_producer(&topic, rate * pick(30, 60), rate);
+    wait_for_topic(&topic);
+    let members: Vec<Child> = (0..2).map(|_| run.member()).collect();
+    wait_until_settled(&members, Duration::from_secs(60));
+
+    for round in 1..=pick(1, 3) {
+        std::thread::sleep(Duration::from_secs(pick(4, 8)));
+        let fault = run.before_fault(format!(
+            "tansu SIGKILLed mid-produce, restarted on its data 3 s later ({round})"
+        ));
+        broker(&dir, "crash");
+        std::thread::sleep(Duration::from_secs(3));
+        broker(&dir, "restart");
+        run.caught_up(fault);
+    }
+
+    let produced = finish_producer(producer);
+    run.wait_until_all_committed();
+    run.observed.summaries.extend(stop_all(members));
+    let verdict = run.verdict("crash", "tansu 0.6 (sqlite)", &produced, rate);
+    assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+#[test]
+#[ignore = "chaos: run `just chaos`"]
+fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
+    let Some((_dir, proxy)) = tansu_behind_proxy() else {
+        return;
+    };
+    let rate = 300;
+    let topic = Topic::new("chaos-network").on(proxy.address());
+    let group = e2e::unique_topic("chaos");
+    let mut run = Run::new(proxy.address(), &topic, &group);
+    let producer = spawn_producer(&topic, rate * pick(60, 90), rate);
+    wait_for_topic(&topic);
+    let members: Vec<Child> = (0..2).map(|_| run.member()).collect();
+    wait_until_settled(&members, Duration::from_secs(60));
+    let pause = Duration::from_secs(pick(2, 5));
+
+    let faults = [
+        (
+            "200 ms of latency each way for 5 s",
+            Fault::Latency(Duration::from_millis(200)),
+            5,
+        ),
+        (
+            "a stall of 12 s (past the session and request timeouts)",
+            Fault::Stall,
+            12,
+        ),
+        (
+            "a black hole for 5 s, then its connections reset",
+            Fault::BlackHole,
+            5,
+        ),
+    ];
+    for (description, fault, seconds) in faults {
+        std::thread::sleep(pause);
+        let started = run.before_fault(description);
+        proxy.set(fault);
+        std::thread::sleep(Duration::from_secs(seconds));
+        proxy.set(Fault::None);
+        run.caught_up(started);
+    }
+    std::thread::sleep(pause);
+    let started = run.before_fault("every connection reset (RST)");
+    proxy.reset_connections();
+    run.caught_up(started);
+
+    let produced = finish_producer(producer);
+    run.wait_until_all_committed();
+    run.observed.summaries.extend(stop_all(members));
+    let verdict = run.verdict(
+        "network",
+        "tansu 0.6 (sqlite), fault proxy",
+        &produced,
+        rate,
+    );
+    assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+/// One scenario's cluster, topic, group, and what it observed.
+struct Run<'a> {
+    bootstrap: &'a str,
+    topic: &'a Topic,
+    group: &'a str,
+    observed: Observations,
+}
+
+/// A fault as it started: when, and the end offsets then (what the group must catch up with).
+struct FaultStart {
+    at: Instant,
+    ends: i64,
+}
+
+impl<'a> Run<'a> {
+    fn new(bootstrap: &'a str, topic: &'a Topic, group: &'a str) -> Run<'a> {
+        Run {
+            bootstrap,
+            topic,
+            group,
+            observed: Observations::default(),
+        }
+    }
+
+    /// Starts a member of the group with the suite's settings.
+    fn member(&self) -> Child {
+        start_member_on(self.bootstrap, &self.topic.name, self.group, &MEMBER)
+    }
+
+    /// Notes a fault about to play.
+    fn before_fault(&mut self, description: impl Into<String>) -> FaultStart {
+        let ends = self.topic.end_offsets(PARTITIONS).values().sum();
+        FaultStart {
+            at: self.observed.fault(description),
+            ends,
+        }
+    }
+
+    /// Waits until the group has committed everything acknowledged before the fault started;
+    /// notes how long that took.
+    fn caught_up(&mut self, fault: FaultStart) {
+        wait_until_committed_on(
+            self.bootstrap,
+            &self.topic.name,
+            self.group,
+            fault.ends,
+            RECOVERY_LIMIT,
+        );
+        self.observed.recoveries.push(fault.at.elapsed());
+    }
+
+    /// Waits until the group has committed the end of every partition.
+    fn wait_until_all_committed(&self) {
+        let total = self.topic.end_offsets(PARTITIONS).values().sum();
+        wait_until_committed_on(
+            self.bootstrap,
+            &self.topic.name,
+            self.group,
+            total,
+            RECOVERY_LIMIT,
+        );
+    }
+
+    /// The verdict row, recorded: the topic read back and verified.
+    fn verdict(
+        self,
+        scenario: &str,
+        broker: &str,
+        produced: &ProducerSummary,
+        rate: u32,
+    ) -> Verdict {
+        let records = self.topic.records(PARTITIONS as usize);
+        let (_, report) = self.topic.verify();
+        // A commit interval (1 s) of records, per partition a member held.
+        let window = u64::from(rate);
+        let verdict = self.observed.verdict(
+            scenario,
+            broker,
+            &[produced],
+            &records,
+            window,
+            report.lost,
+            report.duplicates,
+        );
+        verdict.record();
+        verdict
+    }
+}
+
+/// The producer on `topic`'s cluster: `count` events at `rate`/s, 20 users so that every
+/// partition gets events.
+fn spawn_producer(topic: &Topic, count: u32, rate: u32) -> Child {
+    let (count, rate) = (count.to_string(), rate.to_string());
+    let args = topic.producer_args(&[
+        "--count",
+        &count,
+        "--rate",
+        &rate,
+        "--users",
+        "20",
+        "--partitions",
+        "6",
+    ]);
+    e2e::spawn(e2e::binary("producer"), &as_strs(&args))
+}
+
+/// Waits until the producer created the topic (on tansu, where it makes it).
+fn wait_for_topic(topic: &Topic) {
+    let started = Instant::now();
+    while topic.partition_count() != Some(PARTITIONS as usize) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the producer did not create {}",
+            topic.name
+        );
+        pause_ms(200);
+    }
+}
+
+/// tansu-chaos's folder and a fault proxy on the address it advertises, or `None` (skip).
+fn tansu_behind_proxy() -> Option<(PathBuf, FaultProxy)> {
+    let Some(dir) = std::env::var_os("KAFKA_CHAOS_TANSU_DIR").map(PathBuf::from) else {
+        eprintln!(
+            "skipped: no tansu for the chaos suite (KAFKA_CHAOS_TANSU_DIR): run `just chaos`"
+        );
+        return None;
+    };
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|e| panic!("{name} of broker.sh: {e}"))
+            .trim()
+            .to_string()
+    };
+    let proxy = FaultProxy::start(&read("address"), &read("plaintext-address"));
+    Some((dir, proxy))
+}
+
+/// `scripts/broker.sh ACTION tansu-chaos` (crash, restart).
+fn broker(dir: &std::path::Path, action: &str) {
+    let root = dir
+        .ancestors()
+        .nth(2)
+        .expect("the project's root above .run/tansu-chaos");
+    let status = Command::new(root.join("scripts/broker.sh"))
+        .args([action, "tansu-chaos"])
+        .status()
+        .expect("running broker.sh");
+    assert!(status.success(), "broker.sh {action} tansu-chaos failed");
+}
+
+/// Sends SIGSTOP or SIGCONT (`signal`) to `child`.
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// The resident memory of `child`, in kB.
+fn rss_kb(child: &Child) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .expect("the member's /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS line")
+}
+
+/// Kafka's name of an error code the suite injects.
+fn code_name(code: i16) -> &'static str {
+    let names: BTreeMap<i16, &str> = [
+        (
+            code::UNKNOWN_TOPIC_OR_PARTITION,
+            "UNKNOWN_TOPIC_OR_PARTITION",
+        ),
+        (code::LEADER_NOT_AVAILABLE, "LEADER_NOT_AVAILABLE"),
+        (code::NOT_LEADER_OR_FOLLOWER, "NOT_LEADER_OR_FOLLOWER"),
+        (code::REQUEST_TIMED_OUT, "REQUEST_TIMED_OUT"),
+        (
+            code::COORDINATOR_LOAD_IN_PROGRESS,
+            "COORDINATOR_LOAD_IN_PROGRESS",
+        ),
+        (code::COORDINATOR_NOT_AVAILABLE, "COORDINATOR_NOT_AVAILABLE"),
+        (code::NOT_COORDINATOR, "NOT_COORDINATOR"),
+        (code::REBALANCE_IN_PROGRESS, "REBALANCE_IN_PROGRESS"),
+    ]
+    .into_iter()
+    .collect();
+    names.get(&code).copied().unwrap_or("?")
+}

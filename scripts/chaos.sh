@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The chaos suite (crates/e2e/tests/chaos.rs): producer, consumer group and verifier while faults
+# play, then one verdict table (docs/chaos.md).
+#   chaos.sh [--short] [--soak] [--json]
+#     --short  CI's short timelines (about 5 minutes) instead of the full ones (about 12)
+#     --soak   also the soak: a million events through consumer churn (about 5 more minutes)
+#     --json   the verdicts as one JSON array on stdout instead of the table
+# Exit 0 when every scenario passed (nothing lost, duplicates within their bound), else 1.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PIPELINE_ROOT"
+
+length=full soak=0 json=0
+for arg in "$@"; do
+  case "$arg" in
+    --short) length=short ;;
+    --soak) soak=1 ;;
+    --json) json=1 ;;
+    *) echo "usage: chaos.sh [--short] [--soak] [--json]" >&2; exit 2 ;;
+  esac
+done
+
+"$PIPELINE_ROOT/scripts/install.sh" >&2
+cargo build --workspace --all-targets --quiet
+report="$PIPELINE_RUN/chaos"
+rm -rf "$report" && mkdir -p "$report"
+scripts/broker.sh stop tansu-chaos
+trap 'scripts/broker.sh stop tansu-chaos' EXIT
+scripts/broker.sh start tansu-chaos >/dev/null
+
+echo "chaos: $length timelines$([ "$soak" = 1 ] && echo ", with the soak"); faults as they play:" >&2
+status=0
+CHAOS_LENGTH=$length CHAOS_SOAK=$soak CHAOS_REPORT_DIR=$report \
+  KAFKA_CHAOS_TANSU_DIR="$PIPELINE_RUN/tansu-chaos" E2E_LOG_DIR="$report/logs" \
+  cargo test --quiet -p e2e --test chaos -- --ignored --test-threads 1 --nocapture \
+  >"$report/test.log" 2>&1 &
+tests=$!
+# The test harness starts a line with a test's name and ends it with its result, around what
+# the test prints: the fault lines are picked out wherever they are.
+tail -n +1 -f "$report/test.log" --pid "$tests" |
+  grep --line-buffered -oE 'chaos: .*|^test [a-z_]+|^(ok|FAILED)$|test result: .*' >&2 || true
+wait "$tests" || status=1
+[ "$status" = 0 ] || grep -E "panicked|assert" "$report/test.log" | head -20 >&2
+args=("$report")
+[ "$json" = 1 ] && args+=(--json)
+python3 scripts/chaos_table.py "${args[@]}" || status=1
+echo "logs: ${report#"$PIPELINE_ROOT"/}/" >&2
+exit "$status"
