@@ -30,8 +30,26 @@ fn a_run_that_delivers_everything_exits_0() {
 #[test]
 #[ignore = "end-to-end: needs a broker, run `just test`"]
 fn bad_flags_exit_2_before_connecting() {
-    let cases: [(&str, &[&str], &str); 9] = [
-        ("producer", &["--rate=-1"], "--rate"),
+    // The table of docs/errors.md, row by row.
+    let cases: [(&str, &[&str], &str); 20] = [
+        ("producer", &["--rate=-1"], "--rate must be a number"),
+        (
+            "producer",
+            &["--duration", "soon"],
+            "\"soon\" is not a duration",
+        ),
+        ("producer", &["--partitions", "0"], "0 is not in 1..=65535"),
+        ("producer", &["--users", "0"], "'--users <USERS>'"),
+        (
+            "producer",
+            &["--flush-timeout", "0s"],
+            "--flush-timeout must be longer than 0",
+        ),
+        (
+            "producer",
+            &["--delivery-timeout", "0s"],
+            "--delivery-timeout must be longer than 0",
+        ),
         ("producer", &["--topic", ""], "a topic name cannot be empty"),
         (
             "producer",
@@ -44,18 +62,52 @@ fn bad_flags_exit_2_before_connecting() {
             "cannot be a topic name",
         ),
         (
+            "consumer",
+            &["--group-id", ""],
+            "--group-id must not be empty",
+        ),
+        (
+            "consumer",
+            &["--heartbeat-interval", "0s"],
+            "--heartbeat-interval must be longer than 0",
+        ),
+        (
+            "consumer",
+            &["--session-timeout", "3s", "--heartbeat-interval", "3s"],
+            "--heartbeat-interval must be shorter than --session-timeout",
+        ),
+        (
+            "consumer",
+            &["--commit-interval", "0"],
+            "--commit-interval must be longer than 0",
+        ),
+        (
+            "consumer",
+            &["--fetch-max-wait", "0ms"],
+            "--fetch-max-wait must be at least 1ms",
+        ),
+        ("verifier", &["--samples", "many"], "'many'"),
+        ("smoke", &["--count", "0"], "'--count <COUNT>'"),
+        (
             "smoke",
             &["--prefix", "a b"],
             "--prefix \"a b\" makes topic names Kafka refuses",
         ),
-        ("producer", &["--duration", "soon"], "soon"),
         (
-            "consumer",
-            &["--session-timeout", "3s", "--heartbeat-interval", "3s"],
-            "--heartbeat-interval",
+            "verifier",
+            &["--config", "/nope.properties"],
+            "cannot read config file /nope.properties",
         ),
-        ("consumer", &["--commit-interval", "0"], "--commit-interval"),
-        ("verifier", &["--samples", "many"], "many"),
+        (
+            "producer",
+            &["--sasl-mechanism", "GSSAPI"],
+            "SASL mechanism GSSAPI is not supported",
+        ),
+        (
+            "producer",
+            &["--security-protocol", "SASL_SSL"],
+            "security.protocol SASL_SSL needs a SASL user name",
+        ),
     ];
     for (binary, args, expected) in cases {
         // No broker is named: a flag error must come before any connection attempt.

@@ -186,3 +186,85 @@ assert p.flush(30) == 0
     assert_eq!(report.invalid, 0);
     assert_eq!(report.runs[0].received, 20);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+async fn ten_thousand_malformed_records_are_counted_and_located_by_both_readers() {
+    const MALFORMED: usize = 10_000;
+    const PARTITIONS: i32 = 4;
+    let topic = Topic::new("malformed");
+    let before = topic.produce(&["--count", "200", "--partitions", "4", "--users", "20"]);
+    // Every kind of bad value, in turn: bytes that are no JSON, JSON that is no event, events
+    // cut short, wrong types, an unknown type, and random bytes.
+    let kinds: [&[u8]; 5] = [
+        b"\xff\xfe\x00binary",
+        br#"{"hello":"world"}"#,
+        br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_ty"#,
+        br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_type":"achat","session_id":"s","product":"x","price":"cher"}"#,
+        br#"{"timestamp":"2025-12-17T11:46:33.486910","user_id":"user5","event_type":"vol","session_id":"s"}"#,
+    ];
+    let mut malformed_offsets: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for partition in 0..PARTITIONS {
+        let client = topic.partition(&topic.name, partition).await;
+        let share = MALFORMED / PARTITIONS as usize;
+        for chunk in (0..share).collect::<Vec<_>>().chunks(500) {
+            let records = chunk
+                .iter()
+                .map(|i| {
+                    let mut value = kinds[i % kinds.len()].to_vec();
+                    value.extend_from_slice(&i.to_be_bytes());
+                    record(b"garbage", &value, BTreeMap::new())
+                })
+                .collect();
+            let offsets = client
+                .produce(records, Compression::NoCompression)
+                .await
+                .expect("the malformed records are written");
+            malformed_offsets
+                .entry(partition)
+                .or_default()
+                .extend(offsets);
+        }
+    }
+    let after = topic.produce(&["--count", "200", "--users", "20"]);
+    let total = 400 + MALFORMED as u64;
+
+    let group = e2e::unique_topic("g");
+    let member = e2e::group::start_member_with(
+        &topic.name,
+        &group,
+        &[
+            ("--max-messages", &total.to_string()),
+            ("--fetch-max-wait", "50ms"),
+        ],
+    );
+    let out = e2e::wait(member, Duration::from_secs(120));
+    assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
+    let summary: consumer::Summary = out.parse();
+    assert_eq!(
+        (summary.consumed, summary.invalid, summary.valid),
+        (total, MALFORMED as u64, 400)
+    );
+
+    let (code, report) = topic.verify();
+    assert_eq!(
+        code,
+        Some(0),
+        "malformed records are not a loss: {report:#?}"
+    );
+    assert_eq!(
+        (report.total, report.invalid, report.lost),
+        (total, MALFORMED as u64, 0)
+    );
+    assert!(!report.invalid_records.is_empty());
+    for located in &report.invalid_records {
+        assert!(
+            malformed_offsets[&located.partition].contains(&located.offset),
+            "{located:?} is not a malformed record"
+        );
+    }
+    for run in [&before, &after] {
+        let verdict = report.runs.iter().find(|r| r.run_id == run.manifest.run_id);
+        assert!(verdict.is_some_and(|r| r.complete), "{report:#?}");
+    }
+}

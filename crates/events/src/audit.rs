@@ -513,6 +513,17 @@ mod tests {
     }
 
     proptest! {
+        /// Audit headers from any client decode or are absent, never panic.
+        #[test]
+        fn any_header_bytes_give_a_tag_or_none(
+            run_id in proptest::collection::vec(any::<u8>(), 0..40),
+            seq in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
+            if let Some((run, _)) = tag_of(Some(&run_id), Some(&seq)) {
+                prop_assert_eq!(run.as_bytes(), &run_id[..]);
+            }
+        }
+
         #[test]
         fn inserting_one_seq_at_a_time_behaves_like_a_set(
             seqs in proptest::collection::vec(0u64..100, 0..200),

@@ -508,6 +508,31 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any record value is an event or a typed error, never a panic, and both readers
+        /// agree on which.
+        #[test]
+        fn any_bytes_are_an_event_or_an_error(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)
+        ) {
+            proptest::prop_assert_eq!(
+                Event::from_json(&bytes).is_ok(),
+                Checked::from_json(&bytes).is_ok()
+            );
+        }
+
+        /// Values that are almost events (one byte of a real event changed) take the same
+        /// path without a panic.
+        #[test]
+        fn near_events_are_an_event_or_an_error(at in 0usize..200, byte in proptest::num::u8::ANY) {
+            let mut bytes = br#"{"timestamp":"2025-12-17T11:46:33.123456","user_id":"user1","event_type":"achat","session_id":"s-1","product":"livre","price":12.5}"#.to_vec();
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            proptest::prop_assert_eq!(
+                Event::from_json(&bytes).is_ok(),
+                Checked::from_json(&bytes).is_ok()
+            );
+        }
+
         #[test]
         fn hand_written_timestamps_match_chrono(micros in 0i64..253_402_300_799_999_999) {
             let timestamp = DateTime::from_timestamp_micros(micros).unwrap();

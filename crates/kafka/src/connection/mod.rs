@@ -432,4 +432,21 @@ mod tests {
         assert_eq!((undecodable.api_key, undecodable.version), (14, 3));
         assert_eq!(&undecodable.body[..6], &[0, 0, 0, 0, 0, 27]);
     }
+
+    proptest::proptest! {
+        /// Any answer's framing (its response header, then the correlation check) is read or
+        /// refused with a typed error, never a panic. Bodies are not fuzzed here:
+        /// kafka-protocol 0.18 sizes arrays from their length on the wire before reading them
+        /// (docs/brokers.md), so a corrupted length aborts on allocation rather than failing.
+        #[test]
+        fn any_answer_header_is_read_or_refused_without_panicking(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            version in 0i16..5,
+            correlation_id in proptest::num::i32::ANY,
+        ) {
+            let body = Bytes::from(body);
+            let _ = decode_response::<HeartbeatRequest>("b:9092", body.clone(), version, correlation_id);
+            let _ = decode_response::<SyncGroupRequest>("b:9092", body, version, correlation_id);
+        }
+    }
 }
