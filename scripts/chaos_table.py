@@ -24,13 +24,13 @@ def main() -> int:
 
 
 def print_table(verdicts: list) -> None:
-    header = ["scenario", "broker", "acked", "received", "lost", "duplicates (bound)",
+    header = ["scenario", "broker", "acked", "received", "lost", "duplicates (outside windows)",
               "rebalances", "recovery max", "verdict"]
     rows = []
     for v in verdicts:
         recovery = max(v["recovery_s"], default=0.0)
         rows.append([v["scenario"], v["broker"], str(v["acked"]), str(v["received"]),
-                     str(v["lost"]), f'{v["duplicates"]} (≤ {v["duplicates_bound"]})',
+                     str(v["lost"]), f'{v["duplicates"]} ({v["duplicates_outside_windows"]})',
                      str(v["rebalances"]), f"{recovery:.1f} s", v["verdict"]])
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     for row in [header] + rows:

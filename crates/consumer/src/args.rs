@@ -93,16 +93,11 @@ impl Flags for Args {
                     .into(),
             );
         }
-        for (flag, value) in [
+        duration::check_positive(&[
             ("--commit-interval", self.commit_interval),
             ("--stats-interval", self.stats_interval),
             ("--heartbeat-interval", self.heartbeat_interval),
-        ] {
-            if value.is_zero() {
-                return Err(format!("{flag} must be longer than 0"));
-            }
-        }
-        Ok(())
+        ])
     }
 
     /// Brokers, security, client id and group id, which `--config` may all give.

@@ -6,6 +6,11 @@
 //! when it sits below an offset the group had committed when a member was killed (a member
 //! commits only what it processed). Everything the producer got acknowledged must be received
 //! that way; what the topic itself lacks (the verifier's scan) is the broker's loss, shown apart.
+//!
+//! Duplicates are located: a record counted by two members must lie in the commit window of a
+//! fault, between the offset its partition had committed when the fault started and the
+//! partition's end once the group had caught up with it. At-least-once allows those; one
+//! outside every window would be a bug.
 
 use std::{
     collections::BTreeMap,
@@ -41,14 +46,14 @@ pub struct Verdict {
     pub lost_by_broker: u64,
     /// Records counted more than once by members that finished.
     pub duplicates: u64,
-    /// The most duplicates the faults allow: at most a commit interval of records per member
-    /// that lost its partitions without committing.
-    pub duplicates_bound: u64,
+    /// Of the records counted by two members, those outside every fault's commit window.
+    pub duplicates_outside_windows: u64,
     /// Rebalances the members that finished went through.
     pub rebalances: u32,
     /// Per fault, seconds until the group had committed everything acknowledged before it.
     pub recovery_s: Vec<f64>,
-    /// `OK`, `LOSS` (ours), or `BROKER` (the topic lacks acknowledged events).
+    /// `OK`, `LOSS` (ours), `BROKER` (the topic lacks acknowledged events), or `DUPLICATES`
+    /// (records counted twice outside every commit window).
     pub verdict: String,
 }
 
@@ -63,8 +68,9 @@ pub struct Observations {
     pub committed_at_kills: BTreeMap<i32, i64>,
     /// Per fault, the time until the group caught up with it.
     pub recoveries: Vec<Duration>,
-    /// Members that lost their partitions without committing (killed, stopped, evicted).
-    pub abrupt_losses: u64,
+    /// Per fault, per partition, its commit window: `[committed when it started, end once
+    /// the group caught up)`.
+    pub windows: Vec<BTreeMap<i32, (i64, i64)>>,
 }
 
 impl Observations {
@@ -82,21 +88,33 @@ impl Observations {
             let highest = self.committed_at_kills.entry(*partition).or_insert(*offset);
             *highest = (*highest).max(*offset);
         }
-        self.abrupt_losses += 1;
     }
 
-    /// The verdict, from the producer's runs, the topic's records (read back), the records a
-    /// member may process twice per member lost abruptly, and the verifier's counts of
-    /// acknowledged events the topic lacks and of records it holds twice (a producer's retry:
-    /// not the group's duplicates).
-    #[allow(clippy::too_many_arguments)]
+    /// Notes that the group caught up with a fault that started at `started`, when the
+    /// partitions had `committed` offsets, and that they now end at `ends`.
+    pub fn caught_up(
+        &mut self,
+        started: Instant,
+        committed: &BTreeMap<i32, i64>,
+        ends: &BTreeMap<i32, i64>,
+    ) {
+        self.recoveries.push(started.elapsed());
+        let window = ends
+            .iter()
+            .map(|(p, end)| (*p, (committed.get(p).copied().unwrap_or(0), *end)))
+            .collect();
+        self.windows.push(window);
+    }
+
+    /// The verdict, from the producer's runs, the topic's records (read back), and the
+    /// verifier's counts of acknowledged events the topic lacks and of records it holds twice
+    /// (a producer's retry: not the group's duplicates).
     pub fn verdict(
         self,
         scenario: &str,
         broker: &str,
         runs: &[&ProducerSummary],
         records: &[ReadRecord],
-        commit_window_records: u64,
         lost_in_topic: u64,
         duplicated_in_topic: u64,
     ) -> Verdict {
@@ -133,9 +151,11 @@ impl Observations {
         let duplicates = counted
             .saturating_sub(distinct)
             .saturating_sub(duplicated_in_topic);
-        let duplicates_bound = (self.abrupt_losses + 1) * commit_window_records;
-        let verdict = if lost.len() > lost_in_topic || duplicates > duplicates_bound {
+        let outside = self.duplicates_outside_windows(records);
+        let verdict = if lost.len() > lost_in_topic {
             "LOSS"
+        } else if outside > 0 {
+            "DUPLICATES"
         } else if lost_in_topic > 0 {
             "BROKER"
         } else {
@@ -151,11 +171,39 @@ impl Observations {
             lost_ranges: lost.to_pairs(),
             lost_by_broker: lost_in_topic,
             duplicates,
-            duplicates_bound,
+            duplicates_outside_windows: outside,
             rebalances: self.summaries.iter().map(|s| s.rebalances).sum(),
             recovery_s: self.recoveries.iter().map(Duration::as_secs_f64).collect(),
             verdict: verdict.to_string(),
         }
+    }
+
+    /// The records counted by two members that finished, outside every fault's window.
+    fn duplicates_outside_windows(&self, records: &[ReadRecord]) -> u64 {
+        let mut twice: BTreeMap<&String, SeqRanges> = BTreeMap::new();
+        let mut once: BTreeMap<&String, SeqRanges> = BTreeMap::new();
+        for summary in &self.summaries {
+            for (run, ranges) in &summary.seen {
+                let seen = SeqRanges::from_pairs(ranges);
+                let before = once.entry(run).or_default();
+                let again = seen.difference(&seen.difference(before));
+                twice.entry(run).or_default().union(&again);
+                before.union(&seen);
+            }
+        }
+        let in_a_window = |partition: i32, offset: i64| {
+            self.windows.iter().any(|window| {
+                window
+                    .get(&partition)
+                    .is_some_and(|(from, to)| (*from..*to).contains(&offset))
+            })
+        };
+        records
+            .iter()
+            .filter_map(|r| r.tag.as_ref().map(|(run, seq)| (r, run, *seq)))
+            .filter(|(_, run, seq)| twice.get(run).is_some_and(|t| t.contains(*seq)))
+            .filter(|(r, _, _)| !in_a_window(r.partition, r.offset))
+            .count() as u64
     }
 
     /// Per run, the seqs received: reported by a finished member, or below an offset

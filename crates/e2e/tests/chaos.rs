@@ -36,7 +36,7 @@ use producer::Summary as ProducerSummary;
 const PARTITIONS: i32 = 6;
 
 /// The members' settings: a short session, so that a killed member's partitions move within
-/// seconds; commits every second (the duplicates bound is a commit interval of records).
+/// seconds; commits every second, so that commit windows are short.
 const MEMBER: [(&str, &str); 4] = [
     ("--session-timeout", "6s"),
     ("--heartbeat-interval", "1s"),
@@ -104,20 +104,21 @@ fn consumer_churn(
     let group = e2e::unique_topic("chaos");
     let mut run = Run::new(cluster.bootstrap(), &topic, &group);
     let producer = spawn_producer(&topic, rate * seconds, rate);
+    let fault = run.before_fault("3 members join: the group forms");
     let survivor = watch_rss.then(|| run.member());
     let mut members: Vec<Child> = (0..3).map(|_| run.member()).collect();
     wait_until_settled(&members, Duration::from_secs(60));
+    run.caught_up(fault);
     let rss_at_start = survivor.as_ref().map(rss_kb);
     let pause = Duration::from_secs(u64::from(seconds) / (kills as u64 + 4));
 
     for round in 1..=kills {
         std::thread::sleep(pause);
         let fault = run.before_fault(format!("SIGKILL a member, start another ({round})"));
-        let committed = committed_on(run.bootstrap, &topic.name, &group);
         let mut killed = members.remove(0);
         killed.kill().expect("SIGKILL");
         let _ = killed.wait();
-        run.observed.killed_with(&committed);
+        run.observed.killed_with(&fault.committed);
         members.push(run.member());
         run.caught_up(fault);
     }
@@ -147,7 +148,6 @@ fn consumer_churn(
              {before_thaw:?} then {after_thaw:?}"
         );
     }
-    run.observed.abrupt_losses += 1;
     run.caught_up(fault);
 
     let produced = finish_producer(producer);
@@ -160,7 +160,7 @@ fn consumer_churn(
             "RSS of the member that lived through it: {start} kB at the start, {end} kB at the end"
         ));
     }
-    run.verdict(scenario, "librdkafka mock, 3 brokers", &produced, rate)
+    run.verdict(scenario, "librdkafka mock, 3 brokers", &produced)
 }
 
 #[test]
@@ -175,8 +175,10 @@ fn leaders_coordinator_brokers_and_retriable_errors_lose_nothing() {
     cluster.set_coordinator(&group, 1);
     let mut run = Run::new(cluster.bootstrap(), &topic, &group);
     let producer = spawn_producer(&topic, rate * pick(60, 120), rate);
+    let fault = run.before_fault("2 members join: the group forms");
     let mut members: Vec<Child> = (0..2).map(|_| run.member()).collect();
     wait_until_settled(&members, Duration::from_secs(60));
+    run.caught_up(fault);
     let pause = Duration::from_secs(pick(2, 6));
 
     std::thread::sleep(pause);
@@ -264,7 +266,7 @@ fn leaders_coordinator_brokers_and_retriable_errors_lose_nothing() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict("brokers", "librdkafka mock, 3 brokers", &produced, rate);
+    let verdict = run.verdict("brokers", "librdkafka mock, 3 brokers", &produced);
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
@@ -280,8 +282,10 @@ fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
     let mut run = Run::new(proxy.address(), &topic, &group);
     let producer = spawn_producer(&topic, rate * pick(30, 60), rate);
     wait_for_topic(&topic);
+    let fault = run.before_fault("2 members join: the group forms");
     let members: Vec<Child> = (0..2).map(|_| run.member()).collect();
     wait_until_settled(&members, Duration::from_secs(60));
+    run.caught_up(fault);
 
     for round in 1..=pick(1, 3) {
         std::thread::sleep(Duration::from_secs(pick(4, 8)));
@@ -297,7 +301,7 @@ fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict("crash", "tansu 0.6 (sqlite)", &produced, rate);
+    let verdict = run.verdict("crash", "tansu 0.6 (sqlite)", &produced);
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
@@ -313,8 +317,10 @@ fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
     let mut run = Run::new(proxy.address(), &topic, &group);
     let producer = spawn_producer(&topic, rate * pick(60, 90), rate);
     wait_for_topic(&topic);
+    let fault = run.before_fault("2 members join: the group forms");
     let members: Vec<Child> = (0..2).map(|_| run.member()).collect();
     wait_until_settled(&members, Duration::from_secs(60));
+    run.caught_up(fault);
     let pause = Duration::from_secs(pick(2, 5));
 
     let faults = [
@@ -350,12 +356,7 @@ fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict(
-        "network",
-        "tansu 0.6 (sqlite), fault proxy",
-        &produced,
-        rate,
-    );
+    let verdict = run.verdict("network", "tansu 0.6 (sqlite), fault proxy", &produced);
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
@@ -367,9 +368,11 @@ struct Run<'a> {
     observed: Observations,
 }
 
-/// A fault as it started: when, and the end offsets then (what the group must catch up with).
+/// A fault as it started: when, the group's committed offsets then, and the partitions' total
+/// end then (what the group must catch up with).
 struct FaultStart {
     at: Instant,
+    committed: BTreeMap<i32, i64>,
     ends: i64,
 }
 
@@ -390,15 +393,17 @@ impl<'a> Run<'a> {
 
     /// Notes a fault about to play.
     fn before_fault(&mut self, description: impl Into<String>) -> FaultStart {
+        let committed = committed_on(self.bootstrap, &self.topic.name, self.group);
         let ends = self.topic.end_offsets(PARTITIONS).values().sum();
         FaultStart {
             at: self.observed.fault(description),
+            committed,
             ends,
         }
     }
 
     /// Waits until the group has committed everything acknowledged before the fault started;
-    /// notes how long that took.
+    /// notes how long that took, and the fault's commit window.
     fn caught_up(&mut self, fault: FaultStart) {
         wait_until_committed_on(
             self.bootstrap,
@@ -407,7 +412,8 @@ impl<'a> Run<'a> {
             fault.ends,
             RECOVERY_LIMIT,
         );
-        self.observed.recoveries.push(fault.at.elapsed());
+        let ends = self.topic.end_offsets(PARTITIONS);
+        self.observed.caught_up(fault.at, &fault.committed, &ends);
     }
 
     /// Waits until the group has committed the end of every partition.
@@ -423,23 +429,14 @@ impl<'a> Run<'a> {
     }
 
     /// The verdict row, recorded: the topic read back and verified.
-    fn verdict(
-        self,
-        scenario: &str,
-        broker: &str,
-        produced: &ProducerSummary,
-        rate: u32,
-    ) -> Verdict {
+    fn verdict(self, scenario: &str, broker: &str, produced: &ProducerSummary) -> Verdict {
         let records = self.topic.records(PARTITIONS as usize);
         let (_, report) = self.topic.verify();
-        // A commit interval (1 s) of records, per partition a member held.
-        let window = u64::from(rate);
         let verdict = self.observed.verdict(
             scenario,
             broker,
             &[produced],
             &records,
-            window,
             report.lost,
             report.duplicates,
         );

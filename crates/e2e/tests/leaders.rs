@@ -53,9 +53,7 @@ fn every_leader_moves_twice_while_a_member_consumes_and_it_counts_every_acked_ev
             cluster.set_leader(&topic.name, partition, (partition + round) % 3 + 1);
         }
     }
-    let produced = finish_producer(producer);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
-    let summary = stop(member);
+    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
 
     assert_eq!(
         produced.manifest.acked, 3_000,
@@ -77,15 +75,7 @@ fn a_leader_broker_down_then_up_while_a_member_consumes_loses_nothing() {
     let on_broker_2 = [1, 3];
     let group = e2e::unique_topic("g");
     cluster.set_coordinator(&group, 1);
-    let producer = spawn_producer(&topic, 3_000, 200); // 15 s of events
-    let member = start_member_on(cluster.bootstrap(), &topic.name, &group, &[]);
-    wait_until_committed_on(
-        cluster.bootstrap(),
-        &topic.name,
-        &group,
-        400,
-        Duration::from_secs(30),
-    );
+    let (producer, member) = consuming(&cluster, &topic, &group);
     cluster.broker_down(2);
     let down = Instant::now();
     // While broker 2 is down, the partitions of the other brokers keep being consumed.
@@ -106,9 +96,7 @@ fn a_leader_broker_down_then_up_while_a_member_consumes_loses_nothing() {
     }
     std::thread::sleep(Duration::from_secs(5).saturating_sub(down.elapsed()));
     cluster.broker_up(2);
-    let produced = finish_producer(producer);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
-    let summary = stop(member);
+    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
 
     assert_eq!(
         produced.manifest.acked, 3_000,
@@ -125,15 +113,7 @@ fn a_coordinator_answering_retriable_errors_does_not_end_the_generation() {
     };
     let topic = cluster.topic("coordinator-errors", PARTITIONS);
     let group = e2e::unique_topic("g");
-    let producer = spawn_producer(&topic, 3_000, 200); // 15 s of events
-    let member = start_member_on(cluster.bootstrap(), &topic.name, &group, &[]);
-    wait_until_committed_on(
-        cluster.bootstrap(),
-        &topic.name,
-        &group,
-        400,
-        Duration::from_secs(30),
-    );
+    let (producer, member) = consuming(&cluster, &topic, &group);
     // Kafka's consumers find the coordinator again after these and keep their generation.
     cluster.push_errors(
         api::HEARTBEAT,
@@ -148,15 +128,9 @@ fn a_coordinator_answering_retriable_errors_does_not_end_the_generation() {
         api::OFFSET_COMMIT,
         &[code::NOT_COORDINATOR, code::COORDINATOR_LOAD_IN_PROGRESS],
     );
-    let produced = finish_producer(producer);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
-    let summary = stop(member);
+    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
 
-    assert_eq!(
-        (summary.generation.is_some(), summary.rebalances),
-        (true, 0),
-        "the member kept its generation"
-    );
+    assert_kept_its_generation(&summary);
     assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
 }
 
@@ -173,28 +147,14 @@ fn a_coordinator_down_for_less_than_the_session_does_not_end_the_generation() {
     cluster.set_leader(&topic.name, 3, 2);
     let group = e2e::unique_topic("g");
     cluster.set_coordinator(&group, 3);
-    let producer = spawn_producer(&topic, 3_000, 200); // 15 s of events
-    let member = start_member_on(cluster.bootstrap(), &topic.name, &group, &[]);
-    wait_until_committed_on(
-        cluster.bootstrap(),
-        &topic.name,
-        &group,
-        400,
-        Duration::from_secs(30),
-    );
+    let (producer, member) = consuming(&cluster, &topic, &group);
     // 4 s: shorter than the session (10 s), longer than several heartbeats (1 s).
     cluster.broker_down(3);
     pause_ms(4_000);
     cluster.broker_up(3);
-    let produced = finish_producer(producer);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
-    let summary = stop(member);
+    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
 
-    assert_eq!(
-        (summary.generation.is_some(), summary.rebalances),
-        (true, 0),
-        "the member kept its generation"
-    );
+    assert_kept_its_generation(&summary);
     assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
 }
 
@@ -206,15 +166,7 @@ fn fetches_answered_with_retriable_errors_are_retried_and_nothing_is_lost_or_cou
     };
     let topic = cluster.topic("leaders-errors", PARTITIONS);
     let group = e2e::unique_topic("g");
-    let producer = spawn_producer(&topic, 3_000, 200); // 15 s of events
-    let member = start_member_on(cluster.bootstrap(), &topic.name, &group, &[]);
-    wait_until_committed_on(
-        cluster.bootstrap(),
-        &topic.name,
-        &group,
-        400,
-        Duration::from_secs(30),
-    );
+    let (producer, member) = consuming(&cluster, &topic, &group);
     // The next Fetch requests, whichever broker gets them, answer these in turn, for the whole
     // request (every partition, and from Fetch v7 the request's own error code). Only the
     // member fetches meanwhile (the producer does not, nor the offset reader).
@@ -260,9 +212,7 @@ fn fetches_answered_with_retriable_errors_are_retried_and_nothing_is_lost_or_cou
     let committed_then: i64 = committed_on(cluster.bootstrap(), &topic.name, &group)
         .values()
         .sum();
-    let produced = finish_producer(producer);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
-    let summary = stop(member);
+    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
 
     assert!(
         committed_then < total,
@@ -498,6 +448,44 @@ fn offset_out_of_range_with_reset_latest_skips_to_the_end_of_that_partition_only
     assert_eq!(summary.consumed, (total - (to - from)) as u64);
     let (code, report) = topic.verify();
     assert_eq!(code, Some(0), "the topic itself lost nothing: {report:#?}");
+}
+
+/// The producer (3,000 events at 200/s: 15 s) and a member under way: the member has committed
+/// 400 events.
+fn consuming(cluster: &MockCluster, topic: &Topic, group: &str) -> (Child, Child) {
+    let producer = spawn_producer(topic, 3_000, 200);
+    let member = start_member_on(cluster.bootstrap(), &topic.name, group, &[]);
+    wait_until_committed_on(
+        cluster.bootstrap(),
+        &topic.name,
+        group,
+        400,
+        Duration::from_secs(30),
+    );
+    (producer, member)
+}
+
+/// Lets the producer finish and the group commit everything, then stops the member: the
+/// producer's summary, the records in all, the member's summary.
+fn finish(
+    cluster: &MockCluster,
+    topic: &Topic,
+    group: &str,
+    producer: Child,
+    member: Child,
+) -> (ProducerSummary, i64, MemberSummary) {
+    let produced = finish_producer(producer);
+    let total = wait_until_all_committed(cluster, topic, group);
+    (produced, total, stop(member))
+}
+
+/// The member went through no rebalance.
+fn assert_kept_its_generation(summary: &MemberSummary) {
+    assert_eq!(
+        (summary.generation.is_some(), summary.rebalances),
+        (true, 0),
+        "the member kept its generation"
+    );
 }
 
 /// Starts the producer in the background on `topic`'s cluster, `count` events at `rate`/s.

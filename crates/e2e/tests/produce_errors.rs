@@ -39,11 +39,7 @@ fn events_refused_for_good_exit_1_and_are_named_in_the_manifest_not_counted_as_l
         manifest.sent,
         "{manifest:?}"
     );
-    let named: u64 = manifest
-        .failed_ranges
-        .iter()
-        .map(|[first, last]| last - first + 1)
-        .sum();
+    let named = seqs_in(&manifest.failed_ranges);
     assert_eq!(
         named, manifest.failed,
         "every refused seq is named: {manifest:?}"
@@ -60,6 +56,11 @@ fn events_refused_for_good_exit_1_and_are_named_in_the_manifest_not_counted_as_l
         "only acknowledged events arrived"
     );
     assert_eq!((report.lost, report.duplicates), (0, 0), "{report:#?}");
+}
+
+/// How many seqs `ranges` (inclusive `[first, last]` pairs) hold.
+fn seqs_in(ranges: &[[u64; 2]]) -> u64 {
+    ranges.iter().map(|[first, last]| last - first + 1).sum()
 }
 
 /// A topic of 3 partitions all led by brokers 2 and 3, its runs topic by broker 1: taking
@@ -105,11 +106,7 @@ fn a_stop_while_the_leaders_are_down_ends_within_the_flush_timeout_naming_the_un
         manifest.sent,
         "{manifest:?}"
     );
-    let named: u64 = manifest
-        .unconfirmed_ranges
-        .iter()
-        .map(|[first, last]| last - first + 1)
-        .sum();
+    let named = seqs_in(&manifest.unconfirmed_ranges);
     assert_eq!(named, manifest.unconfirmed, "{manifest:?}");
 
     cluster.broker_up(2);

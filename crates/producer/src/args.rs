@@ -110,24 +110,15 @@ impl Flags for Args {
         if !(self.rate >= 0.0 && self.rate.is_finite()) {
             return Err("--rate must be a number of events per second, 0 or more".into());
         }
-        for (flag, value) in [
+        duration::check_positive(&[
             ("--delivery-timeout", self.delivery_timeout),
             ("--flush-timeout", self.flush_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(format!("{flag} must be longer than 0"));
-            }
-        }
-        Ok(())
+        ])
     }
 
     /// Brokers, security and client id; no group (a `group.id` in `--config` is ignored).
     fn connection(&mut self) -> Connection<'_> {
-        Connection {
-            kafka: &mut self.kafka,
-            client_id: &mut self.client_id,
-            group_id: None,
-        }
+        Connection::without_group(&mut self.kafka, &mut self.client_id)
     }
 }
 

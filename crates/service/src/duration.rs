@@ -14,9 +14,28 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         .map_err(|error| format!("{text:?} is not a duration ({error}; try 30s, 5m, 250ms)"))
 }
 
+/// Checks that each `(flag, value)` is longer than zero; the message names the first that is
+/// not (a zero interval or timeout would spin or give up at once).
+pub fn check_positive(flags: &[(&str, Duration)]) -> Result<(), String> {
+    match flags.iter().find(|(_, value)| value.is_zero()) {
+        Some((flag, _)) => Err(format!("{flag} must be longer than 0")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zero_duration_is_named() {
+        let one = Duration::from_secs(1);
+        assert_eq!(check_positive(&[("--a", one), ("--b", one)]), Ok(()));
+        assert_eq!(
+            check_positive(&[("--a", one), ("--b", Duration::ZERO)]),
+            Err("--b must be longer than 0".into())
+        );
+    }
 
     #[test]
     fn durations_parse_with_units_or_as_seconds() {

@@ -75,6 +75,17 @@ pub struct Connection<'a> {
     pub group_id: Option<&'a mut String>,
 }
 
+impl<'a> Connection<'a> {
+    /// The connection settings of a service without a consumer group.
+    pub fn without_group(kafka: &'a mut KafkaArgs, client_id: &'a mut String) -> Connection<'a> {
+        Connection {
+            kafka,
+            client_id,
+            group_id: None,
+        }
+    }
+}
+
 /// Why the settings cannot be used: something the user must fix before connecting.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

@@ -58,20 +58,13 @@ impl Flags for Args {
                 self.prefix
             )
         })?;
-        if self.consume_timeout.is_zero() {
-            return Err("--consume-timeout must be longer than 0".into());
-        }
-        Ok(())
+        duration::check_positive(&[("--consume-timeout", self.consume_timeout)])
     }
 
     /// Brokers, security and client id; no group (the test makes its own, and a `group.id` in
     /// `--config` is ignored).
     fn connection(&mut self) -> Connection<'_> {
-        Connection {
-            kafka: &mut self.kafka,
-            client_id: &mut self.client_id,
-            group_id: None,
-        }
+        Connection::without_group(&mut self.kafka, &mut self.client_id)
     }
 }
 

@@ -38,10 +38,6 @@ pub struct Args {
 impl Flags for Args {
     /// Brokers, security and client id; no group (a `group.id` in `--config` is ignored).
     fn connection(&mut self) -> Connection<'_> {
-        Connection {
-            kafka: &mut self.kafka,
-            client_id: &mut self.client_id,
-            group_id: None,
-        }
+        Connection::without_group(&mut self.kafka, &mut self.client_id)
     }
 }
