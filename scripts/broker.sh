@@ -17,6 +17,9 @@
 #   broker.sh start tansu-chaos [port]  tansu (sqlite) on port (default 19392), advertising
 #                                       port+1, where the chaos suite runs its fault proxy
 #                                       (crates/e2e/src/proxy.rs); plaintext-address is tansu itself.
+#   broker.sh start tansu-chaos-memory [port]  the same with memory storage (default 19492):
+#                                       its sqlite storage stops serving everyone when a client
+#                                       is cut off mid-request, which the network faults do
 #   broker.sh crash tansu-chaos         SIGKILL tansu, keeping its data
 #   broker.sh restart tansu-chaos       start it again on the same data
 #   broker.sh stop NAME | address NAME
@@ -59,8 +62,9 @@ start() {
       echo $! > "$dir/pid"
       ;;
     tansu-sasl-ssl*) start_sasl_ssl "${3:-19192}" ;;
-    tansu-chaos)
+    tansu-chaos|tansu-chaos-memory)
       local port=${3:-19392}
+      [ "$name" = tansu-chaos-memory ] && port=${3:-19492}
       rm -f "$dir"/data.sqlite* "$dir/log"
       echo "$port" > "$dir/port"
       echo "127.0.0.1:$port" > "$dir/plaintext-address"
@@ -89,7 +93,7 @@ tansu_broker() { # port advertised-port [tansu flags...]: runs tansu in $dir in 
   (cd "$dir" && RUST_LOG=${TANSU_LOG:-warn} exec nohup tansu broker \
     --listener-url "tcp://127.0.0.1:$port" \
     --advertised-listener-url "tcp://127.0.0.1:$advertised" \
-    --storage-engine "sqlite://data.sqlite" "$@" >> "$dir/log" 2>&1) &
+    --storage-engine "${storage:-sqlite://data.sqlite}" "$@" >> "$dir/log" 2>&1) &
   echo $! > "$dir/pid"
 }
 
@@ -154,9 +158,10 @@ crash() { # SIGKILL, data kept
 }
 
 restart() { # tansu-chaos on its data, advertising the fault proxy's port
-  local port
+  local port storage=sqlite://data.sqlite
   port=$(cat "$dir/port")
-  tansu_broker "$port" "$((port + 1))"
+  [ "$name" = tansu-chaos-memory ] && storage=memory://tansu/
+  storage=$storage tansu_broker "$port" "$((port + 1))"
   wait_for_port "127.0.0.1:$port" 20 || { echo "tansu did not start; its log:" >&2; tail -20 "$dir/log" >&2; exit 1; }
 }
 

@@ -24,14 +24,16 @@ done
 cargo build --workspace --all-targets --quiet
 report="$PIPELINE_RUN/chaos"
 rm -rf "$report" && mkdir -p "$report"
-scripts/broker.sh stop tansu-chaos
-trap 'scripts/broker.sh stop tansu-chaos' EXIT
+for broker in tansu-chaos tansu-chaos-memory; do scripts/broker.sh stop "$broker"; done
+trap 'for broker in tansu-chaos tansu-chaos-memory; do scripts/broker.sh stop "$broker"; done' EXIT
 scripts/broker.sh start tansu-chaos >/dev/null
+scripts/broker.sh start tansu-chaos-memory >/dev/null
 
 echo "chaos: $length timelines$([ "$soak" = 1 ] && echo ", with the soak"); faults as they play:" >&2
 status=0
 CHAOS_LENGTH=$length CHAOS_SOAK=$soak CHAOS_REPORT_DIR=$report \
-  KAFKA_CHAOS_TANSU_DIR="$PIPELINE_RUN/tansu-chaos" E2E_LOG_DIR="$report/logs" \
+  KAFKA_CHAOS_TANSU_DIR="$PIPELINE_RUN/tansu-chaos" KAFKA_CHAOS_TANSU_MEMORY_DIR="$PIPELINE_RUN/tansu-chaos-memory" \
+  E2E_LOG_DIR="$report/logs" \
   cargo test --quiet -p e2e --test chaos -- --ignored --test-threads 1 --nocapture \
   >"$report/test.log" 2>&1 &
 tests=$!

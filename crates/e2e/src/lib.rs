@@ -163,7 +163,42 @@ fn spawn_with_stdin(program: PathBuf, args: &[&str], stdin: Stdio) -> Child {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
     LOGS.lock().expect("log registry").insert(child.id(), log);
+    kill_on_panic(child.id(), &program);
     child
+}
+
+/// The processes the tests started, with their programs: a test that fails (panics) must not
+/// leave them running, to load the machine under the tests that follow.
+static SPAWNED: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+/// Registers `pid`, started from `program`, to be killed if the test panics.
+fn kill_on_panic(pid: u32, program: &Path) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            kill_spawned();
+        }));
+    });
+    SPAWNED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((pid, program.to_path_buf()));
+}
+
+/// SIGKILLs every registered process that still runs its program (a pid the system gave to
+/// another program since is left alone).
+fn kill_spawned() {
+    let spawned = std::mem::take(&mut *SPAWNED.lock().unwrap_or_else(|p| p.into_inner()));
+    for (pid, program) in spawned {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmdline.starts_with(program.as_os_str().as_encoded_bytes()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
 }
 
 /// What `child` (started by [`spawn`]) has written on stderr so far.

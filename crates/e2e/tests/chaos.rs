@@ -7,10 +7,12 @@
 //! - `consumers` and `brokers` run on librdkafka's mock cluster (3 brokers), which each test
 //!   starts: members killed, scaled and frozen; leaders and the coordinator moved, a broker
 //!   down, retriable errors answered to every request the pipeline makes.
-//! - `crash` and `network` run on tansu (sqlite) started by `scripts/chaos.sh`
-//!   (`broker.sh start tansu-chaos`, named in `KAFKA_CHAOS_TANSU_DIR`), behind this suite's
-//!   fault proxy ([`e2e::proxy`]): tansu killed and restarted on its data; latency, a stall, a
-//!   black hole and connection resets.
+//! - `crash` and `network` run on tansu started by `scripts/chaos.sh`, behind this suite's
+//!   fault proxy ([`e2e::proxy`]): tansu (sqlite, `broker.sh start tansu-chaos`, named in
+//!   `KAFKA_CHAOS_TANSU_DIR`) killed and restarted on its data; latency, a stall, a black hole
+//!   and connection resets on tansu with memory storage (`tansu-chaos-memory`,
+//!   `KAFKA_CHAOS_TANSU_MEMORY_DIR`), as its sqlite storage stops serving everyone once a
+//!   client is cut off in the middle of a request (docs/brokers.md).
 //! - `soak` (opt-in, `CHAOS_SOAK=1`): a million events with the `consumers` churn throughout,
 //!   the RSS of a member that lives through it at the start and the end.
 //!
@@ -273,7 +275,7 @@ fn leaders_coordinator_brokers_and_retriable_errors_lose_nothing() {
 #[test]
 #[ignore = "chaos: run `just chaos`"]
 fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
-    let Some((dir, proxy)) = tansu_behind_proxy() else {
+    let Some((dir, proxy)) = tansu_behind_proxy("KAFKA_CHAOS_TANSU_DIR") else {
         return;
     };
     let rate = 300;
@@ -308,7 +310,7 @@ fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
 #[test]
 #[ignore = "chaos: run `just chaos`"]
 fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
-    let Some((_dir, proxy)) = tansu_behind_proxy() else {
+    let Some((_dir, proxy)) = tansu_behind_proxy("KAFKA_CHAOS_TANSU_MEMORY_DIR") else {
         return;
     };
     let rate = 300;
@@ -356,7 +358,7 @@ fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict("network", "tansu 0.6 (sqlite), fault proxy", &produced);
+    let verdict = run.verdict("network", "tansu 0.6 (memory), fault proxy", &produced);
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
@@ -475,12 +477,11 @@ fn wait_for_topic(topic: &Topic) {
     }
 }
 
-/// tansu-chaos's folder and a fault proxy on the address it advertises, or `None` (skip).
-fn tansu_behind_proxy() -> Option<(PathBuf, FaultProxy)> {
-    let Some(dir) = std::env::var_os("KAFKA_CHAOS_TANSU_DIR").map(PathBuf::from) else {
-        eprintln!(
-            "skipped: no tansu for the chaos suite (KAFKA_CHAOS_TANSU_DIR): run `just chaos`"
-        );
+/// The folder of the tansu named in the environment variable `variable` (broker.sh's) and a
+/// fault proxy on the address it advertises, or `None` (skip).
+fn tansu_behind_proxy(variable: &str) -> Option<(PathBuf, FaultProxy)> {
+    let Some(dir) = std::env::var_os(variable).map(PathBuf::from) else {
+        eprintln!("skipped: no tansu for the chaos suite ({variable}): run `just chaos`");
         return None;
     };
     let read = |name: &str| {
