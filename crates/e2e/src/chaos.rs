@@ -57,6 +57,15 @@ pub struct Verdict {
     pub verdict: String,
 }
 
+/// Per run, the seqs the members that finished reported.
+#[derive(Debug, Default)]
+struct Reported {
+    /// Counted at least once.
+    once: BTreeMap<String, SeqRanges>,
+    /// Counted by more than one member.
+    twice: BTreeMap<String, SeqRanges>,
+}
+
 /// What a scenario gathers while it runs.
 #[derive(Debug, Default)]
 pub struct Observations {
@@ -118,7 +127,8 @@ impl Observations {
         lost_in_topic: u64,
         duplicated_in_topic: u64,
     ) -> Verdict {
-        let received = self.received(records);
+        let reported = self.reported();
+        let received = self.received(&reported, records);
         let (mut acked, mut got, mut lost) = (0, 0, SeqRanges::default());
         for run in runs {
             let expected = run.manifest.acked_seqs();
@@ -132,26 +142,11 @@ impl Observations {
             lost.union(&missing);
         }
         let counted: u64 = self.summaries.iter().map(|s| s.consumed).sum();
-        let distinct: u64 = self
-            .summaries
-            .iter()
-            .flat_map(|s| s.seen.iter())
-            .fold(
-                BTreeMap::<&String, SeqRanges>::new(),
-                |mut all, (run, ranges)| {
-                    all.entry(run)
-                        .or_default()
-                        .union(&SeqRanges::from_pairs(ranges));
-                    all
-                },
-            )
-            .values()
-            .map(SeqRanges::len)
-            .sum();
+        let distinct: u64 = reported.once.values().map(SeqRanges::len).sum();
         let duplicates = counted
             .saturating_sub(distinct)
             .saturating_sub(duplicated_in_topic);
-        let outside = self.duplicates_outside_windows(records);
+        let outside = self.duplicates_outside_windows(&reported, records);
         let verdict = if lost.len() > lost_in_topic {
             "LOSS"
         } else if outside > 0 {
@@ -178,19 +173,23 @@ impl Observations {
         }
     }
 
-    /// The records counted by two members that finished, outside every fault's window.
-    fn duplicates_outside_windows(&self, records: &[ReadRecord]) -> u64 {
-        let mut twice: BTreeMap<&String, SeqRanges> = BTreeMap::new();
-        let mut once: BTreeMap<&String, SeqRanges> = BTreeMap::new();
+    /// Per run, the seqs the members that finished reported: at least once, and more than once.
+    fn reported(&self) -> Reported {
+        let mut reported = Reported::default();
         for summary in &self.summaries {
             for (run, ranges) in &summary.seen {
                 let seen = SeqRanges::from_pairs(ranges);
-                let before = once.entry(run).or_default();
+                let before = reported.once.entry(run.clone()).or_default();
                 let again = seen.difference(&seen.difference(before));
-                twice.entry(run).or_default().union(&again);
                 before.union(&seen);
+                reported.twice.entry(run.clone()).or_default().union(&again);
             }
         }
+        reported
+    }
+
+    /// The records counted by two members that finished, outside every fault's window.
+    fn duplicates_outside_windows(&self, reported: &Reported, records: &[ReadRecord]) -> u64 {
         let in_a_window = |partition: i32, offset: i64| {
             self.windows.iter().any(|window| {
                 window
@@ -201,23 +200,20 @@ impl Observations {
         records
             .iter()
             .filter_map(|r| r.tag.as_ref().map(|(run, seq)| (r, run, *seq)))
-            .filter(|(_, run, seq)| twice.get(run).is_some_and(|t| t.contains(*seq)))
+            .filter(|(_, run, seq)| {
+                reported
+                    .twice
+                    .get(*run)
+                    .is_some_and(|twice| twice.contains(*seq))
+            })
             .filter(|(r, _, _)| !in_a_window(r.partition, r.offset))
             .count() as u64
     }
 
     /// Per run, the seqs received: reported by a finished member, or below an offset
     /// committed when a member was killed.
-    fn received(&self, records: &[ReadRecord]) -> BTreeMap<String, SeqRanges> {
-        let mut received: BTreeMap<String, SeqRanges> = BTreeMap::new();
-        for summary in &self.summaries {
-            for (run, ranges) in &summary.seen {
-                received
-                    .entry(run.clone())
-                    .or_default()
-                    .union(&SeqRanges::from_pairs(ranges));
-            }
-        }
+    fn received(&self, reported: &Reported, records: &[ReadRecord]) -> BTreeMap<String, SeqRanges> {
+        let mut received = reported.once.clone();
         for record in records {
             let committed = self.committed_at_kills.get(&record.partition);
             if let (Some((run, seq)), Some(committed)) = (&record.tag, committed) {

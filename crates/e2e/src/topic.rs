@@ -1,7 +1,7 @@
 //! A topic of its own for one test, with its runs topic, and the producer and verifier run
 //! against it, their `--json` output read back into the services' own summary types.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use events::audit::{tag_of, RunManifest, RUN_ID_HEADER, SEQ_HEADER};
@@ -102,9 +102,12 @@ impl Topic {
     /// no Fetch error a test injects is taken by it).
     pub fn end_offsets(&self, partitions: i32) -> BTreeMap<i32, i64> {
         block_on(async {
+            let cluster = self.client().await;
             let mut ends = BTreeMap::new();
             for partition in 0..partitions {
-                let client = self.partition(&self.name, partition).await;
+                let client = client::partition_client(&cluster, &self.name, partition)
+                    .await
+                    .expect("the partition has a leader");
                 let end = client
                     .get_offset(OffsetAt::Latest)
                     .await
@@ -113,6 +116,14 @@ impl Topic {
             }
             ends
         })
+    }
+
+    /// Waits, for at most `limit`, until `group` has committed the end of each of the event
+    /// topic's first `partitions` partitions; returns the records in all.
+    pub fn wait_until_all_committed(&self, group: &str, partitions: i32, limit: Duration) -> i64 {
+        let total = self.end_offsets(partitions).values().sum();
+        crate::group::wait_until_committed_on(&self.bootstrap(), &self.name, group, total, limit);
+        total
     }
 
     /// [`Topic::read_all`] of the event topic's first `partitions` partitions, from a test

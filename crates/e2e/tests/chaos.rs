@@ -420,14 +420,8 @@ impl<'a> Run<'a> {
 
     /// Waits until the group has committed the end of every partition.
     fn wait_until_all_committed(&self) {
-        let total = self.topic.end_offsets(PARTITIONS).values().sum();
-        wait_until_committed_on(
-            self.bootstrap,
-            &self.topic.name,
-            self.group,
-            total,
-            RECOVERY_LIMIT,
-        );
+        self.topic
+            .wait_until_all_committed(self.group, PARTITIONS, RECOVERY_LIMIT);
     }
 
     /// The verdict row, recorded: the topic read back and verified.

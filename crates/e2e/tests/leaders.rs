@@ -27,6 +27,9 @@ use producer::Summary as ProducerSummary;
 
 const PARTITIONS: i32 = 4;
 
+/// How long the group may take to commit the end of every partition.
+const ALL_COMMITTED_WITHIN: Duration = Duration::from_secs(60);
+
 /// 20 users: every partition gets events (with the default 5, one of the 4 gets none).
 const USERS: [&str; 2] = ["--users", "20"];
 
@@ -53,7 +56,7 @@ fn every_leader_moves_twice_while_a_member_consumes_and_it_counts_every_acked_ev
             cluster.set_leader(&topic.name, partition, (partition + round) % 3 + 1);
         }
     }
-    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
+    let (produced, total, summary) = finish(&topic, &group, producer, member);
 
     assert_eq!(
         produced.manifest.acked, 3_000,
@@ -96,7 +99,7 @@ fn a_leader_broker_down_then_up_while_a_member_consumes_loses_nothing() {
     }
     std::thread::sleep(Duration::from_secs(5).saturating_sub(down.elapsed()));
     cluster.broker_up(2);
-    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
+    let (produced, total, summary) = finish(&topic, &group, producer, member);
 
     assert_eq!(
         produced.manifest.acked, 3_000,
@@ -128,7 +131,7 @@ fn a_coordinator_answering_retriable_errors_does_not_end_the_generation() {
         api::OFFSET_COMMIT,
         &[code::NOT_COORDINATOR, code::COORDINATOR_LOAD_IN_PROGRESS],
     );
-    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
+    let (produced, total, summary) = finish(&topic, &group, producer, member);
 
     assert_kept_its_generation(&summary);
     assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
@@ -152,7 +155,7 @@ fn a_coordinator_down_for_less_than_the_session_does_not_end_the_generation() {
     cluster.broker_down(3);
     pause_ms(4_000);
     cluster.broker_up(3);
-    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
+    let (produced, total, summary) = finish(&topic, &group, producer, member);
 
     assert_kept_its_generation(&summary);
     assert_every_acked_event_counted_once(&topic, &summary, &[&produced], total);
@@ -212,7 +215,7 @@ fn fetches_answered_with_retriable_errors_are_retried_and_nothing_is_lost_or_cou
     let committed_then: i64 = committed_on(cluster.bootstrap(), &topic.name, &group)
         .values()
         .sum();
-    let (produced, total, summary) = finish(&cluster, &topic, &group, producer, member);
+    let (produced, total, summary) = finish(&topic, &group, producer, member);
 
     assert!(
         committed_then < total,
@@ -344,7 +347,7 @@ fn offset_out_of_range_with_reset_earliest_rereads_the_partition_from_its_start(
     );
     let warning = wait_for_out_of_range_warning(&member);
     let second = produce(&topic, &["--count", "500"]);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
+    let total = topic.wait_until_all_committed(&group, PARTITIONS, ALL_COMMITTED_WITHIN);
     let summary = stop(member);
 
     // A user of `earliest` expects the partition to be read again from its start: nothing lost,
@@ -419,7 +422,7 @@ fn offset_out_of_range_with_reset_latest_skips_to_the_end_of_that_partition_only
     cluster.broker_up(1);
     let warning = wait_for_out_of_range_warning(&member);
     let third = produce(&topic, &["--count", "500", "--seed", "3"]);
-    let total = wait_until_all_committed(&cluster, &topic, &group);
+    let total = topic.wait_until_all_committed(&group, PARTITIONS, ALL_COMMITTED_WITHIN);
     let summary = stop(member);
 
     // A user of `latest` expects the member to jump to the end of that partition: what was
@@ -468,14 +471,13 @@ fn consuming(cluster: &MockCluster, topic: &Topic, group: &str) -> (Child, Child
 /// Lets the producer finish and the group commit everything, then stops the member: the
 /// producer's summary, the records in all, the member's summary.
 fn finish(
-    cluster: &MockCluster,
     topic: &Topic,
     group: &str,
     producer: Child,
     member: Child,
 ) -> (ProducerSummary, i64, MemberSummary) {
     let produced = finish_producer(producer);
-    let total = wait_until_all_committed(cluster, topic, group);
+    let total = topic.wait_until_all_committed(group, PARTITIONS, ALL_COMMITTED_WITHIN);
     (produced, total, stop(member))
 }
 
@@ -503,19 +505,6 @@ fn produce(topic: &Topic, extra: &[&str]) -> ProducerSummary {
 /// The end offset of each partition of `topic` now.
 fn end_offsets(topic: &Topic) -> BTreeMap<i32, i64> {
     topic.end_offsets(PARTITIONS)
-}
-
-/// Waits until the group committed the end of every partition; returns the records in all.
-fn wait_until_all_committed(cluster: &MockCluster, topic: &Topic, group: &str) -> i64 {
-    let total = end_offsets(topic).values().sum();
-    wait_until_committed_on(
-        cluster.bootstrap(),
-        &topic.name,
-        group,
-        total,
-        Duration::from_secs(60),
-    );
-    total
 }
 
 /// Every acked seq of each run is among the seqs `summary` saw.

@@ -10,14 +10,16 @@ use kafka_protocol::{
         CreateTopicsRequest, DeleteGroupsRequest, DeleteTopicsRequest, GroupId, MetadataRequest,
         TopicName,
     },
-    protocol::StrBytes,
 };
 use rskafka::client::Client;
 
 use crate::{
     backoff::Backoff,
     connection::Connection,
-    group::{requests::find_coordinator, Cause, GroupError},
+    group::{
+        requests::{find_coordinator, text},
+        Cause, GroupError,
+    },
     security::Security,
     Error, Result,
 };
@@ -96,7 +98,7 @@ async fn create_topic(
     let request = CreateTopicsRequest::default()
         .with_timeout_ms(10_000)
         .with_topics(vec![CreatableTopic::default()
-            .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_name(TopicName(text(topic)))
             .with_num_partitions(i32::try_from(partitions).unwrap_or(i32::MAX))
             .with_replication_factor(replication)]);
     let response = connection.send(&request, version).await?;
@@ -137,9 +139,9 @@ async fn auto_create_topic(
     );
     let request = MetadataRequest::default()
         .with_allow_auto_topic_creation(true)
-        .with_topics(Some(vec![MetadataRequestTopic::default().with_name(Some(
-            TopicName(StrBytes::from_string(topic.to_string())),
-        ))]));
+        .with_topics(Some(vec![
+            MetadataRequestTopic::default().with_name(Some(TopicName(text(topic))))
+        ]));
     connection.send(&request, 9).await?;
     Ok(())
 }
@@ -201,10 +203,6 @@ pub async fn delete_group(
             Some(code) => return Err(refused("DeleteGroups", code, &format!("group {group_id}"))),
         }
     }
-}
-
-fn text(s: &str) -> StrBytes {
-    StrBytes::from_string(s.to_string())
 }
 
 /// A request of `request` refused for `what` with `code`.

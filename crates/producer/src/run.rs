@@ -44,7 +44,7 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let elapsed = started.elapsed();
 
     let manifest = manifest(&run_id, topic, &publisher, span);
-    let published = async { publish_manifest(&client, &args.runs.runs_topic, &manifest).await };
+    let published = publish_manifest(&client, &args.runs.runs_topic, &manifest);
     let published = if shutdown.is_requested() {
         tokio::time::timeout(args.flush_timeout, published)
             .await

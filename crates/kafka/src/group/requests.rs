@@ -81,7 +81,8 @@ fn leading_error_code(response: &UndecodableResponse) -> Option<i16> {
     (response.version >= throttled_from).then(|| i16::from_be_bytes([bytes[0], bytes[1]]))
 }
 
-fn text(s: &str) -> StrBytes {
+/// `s` as the protocol's string type.
+pub(crate) fn text(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
 }
 
