@@ -15,7 +15,8 @@
 use std::{
     collections::BTreeMap,
     path::PathBuf,
-    time::{Duration, Instant},
+    process::Child,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use consumer::Summary as MemberSummary;
@@ -23,7 +24,7 @@ use events::audit::SeqRanges;
 use producer::Summary as ProducerSummary;
 use serde::{Deserialize, Serialize};
 
-use crate::topic::ReadRecord;
+use crate::{group::spawn_peer, topic::ReadRecord};
 
 /// One scenario's result: a row of the verdict table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,7 +43,9 @@ pub struct Verdict {
     pub lost: u64,
     /// The lost seqs, as `[first, last]` ranges.
     pub lost_ranges: Vec<[u64; 2]>,
-    /// Of the lost, those the topic itself lacks (the verifier's scan): the broker's loss.
+    /// Of the lost, those the broker lost or withheld: missing from the topic itself (the
+    /// verifier's scan), or never let through to a group that librdkafka's members could not
+    /// get through either (the anchor's evidence).
     pub lost_by_broker: u64,
     /// Records counted more than once by members that finished.
     pub duplicates: u64,
@@ -52,9 +55,20 @@ pub struct Verdict {
     pub rebalances: u32,
     /// Per fault, seconds until the group had committed everything acknowledged before it.
     pub recovery_s: Vec<f64>,
-    /// `OK`, `LOSS` (ours), `BROKER` (the topic lacks acknowledged events), or `DUPLICATES`
-    /// (records counted twice outside every commit window).
+    /// Per fault, seconds until the group had committed, on every partition, a record written
+    /// after it started (or everything, where none was): the first records processed after it.
+    pub first_progress_s: Vec<f64>,
+    /// `OK`; `LOSS` (ours); `DUPLICATES` (records counted twice outside every commit window);
+    /// `STUCK` (the group did not catch up with a fault); `BROKER` (the topic lacks
+    /// acknowledged events, or librdkafka's members got stuck the same way).
     pub verdict: String,
+    /// Why the group was stuck, and what shows that the broker is at fault.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Whether this row is an anchor: librdkafka's members through a scenario, to tell the
+    /// broker's faults from ours. Its verdict judges the broker, not the pipeline.
+    #[serde(default)]
+    pub anchor: bool,
 }
 
 /// Per run, the seqs the members that finished reported.
@@ -75,20 +89,21 @@ pub struct Observations {
     pub summaries: Vec<MemberSummary>,
     /// Per partition, the highest offset the group had committed when a member was killed.
     pub committed_at_kills: BTreeMap<i32, i64>,
-    /// Per fault, the time until the group caught up with it.
-    pub recoveries: Vec<Duration>,
+    /// Per fault, how the group recovered from it.
+    pub recoveries: Vec<Recovery>,
     /// Per fault, per partition, its commit window: `[committed when it started, end once
     /// the group caught up)`.
     pub windows: Vec<BTreeMap<i32, (i64, i64)>>,
+    /// Why the group did not catch up with a fault, if it did not.
+    pub stuck: Option<String>,
 }
 
 impl Observations {
-    /// Notes a fault, and returns when it started.
-    pub fn fault(&mut self, description: impl Into<String>) -> Instant {
+    /// Notes a fault about to start.
+    pub fn fault(&mut self, description: impl Into<String>) {
         let description = description.into();
         eprintln!("chaos: {description}");
         self.faults.push(description);
-        Instant::now()
     }
 
     /// Notes the offsets the group had committed when a member was killed.
@@ -99,15 +114,15 @@ impl Observations {
         }
     }
 
-    /// Notes that the group caught up with a fault that started at `started`, when the
-    /// partitions had `committed` offsets, and that they now end at `ends`.
+    /// Notes how the group recovered from a fault that started when the partitions had
+    /// `committed` offsets, and that they now end at `ends`.
     pub fn caught_up(
         &mut self,
-        started: Instant,
+        recovery: Recovery,
         committed: &BTreeMap<i32, i64>,
         ends: &BTreeMap<i32, i64>,
     ) {
-        self.recoveries.push(started.elapsed());
+        self.recoveries.push(recovery);
         let window = ends
             .iter()
             .map(|(p, end)| (*p, (committed.get(p).copied().unwrap_or(0), *end)))
@@ -147,7 +162,9 @@ impl Observations {
             .saturating_sub(distinct)
             .saturating_sub(duplicated_in_topic);
         let outside = self.duplicates_outside_windows(&reported, records);
-        let verdict = if lost.len() > lost_in_topic {
+        let verdict = if self.stuck.is_some() {
+            "STUCK"
+        } else if lost.len() > lost_in_topic {
             "LOSS"
         } else if outside > 0 {
             "DUPLICATES"
@@ -168,8 +185,19 @@ impl Observations {
             duplicates,
             duplicates_outside_windows: outside,
             rebalances: self.summaries.iter().map(|s| s.rebalances).sum(),
-            recovery_s: self.recoveries.iter().map(Duration::as_secs_f64).collect(),
+            first_progress_s: self
+                .recoveries
+                .iter()
+                .map(|r| r.first_progress.as_secs_f64())
+                .collect(),
+            recovery_s: self
+                .recoveries
+                .iter()
+                .map(|r| r.caught_up.as_secs_f64())
+                .collect(),
             verdict: verdict.to_string(),
+            evidence: self.stuck.into_iter().collect(),
+            anchor: false,
         }
     }
 
@@ -226,7 +254,119 @@ impl Observations {
     }
 }
 
+/// How long the group took to recover from one fault, from its start.
+#[derive(Debug, Clone, Copy)]
+pub struct Recovery {
+    /// Until it had committed everything written before the fault.
+    pub caught_up: Duration,
+    /// Until it had committed, on every partition, a record written after the fault started
+    /// (or everything, where none was): the first records processed after the fault.
+    pub first_progress: Duration,
+}
+
+/// A watcher of the group's committed offsets from the moment a fault starts
+/// (`peers/watch_recovery.py`, one librdkafka client polling every 0.2 s).
+pub struct RecoveryWatch {
+    watcher: Child,
+    started: SystemTime,
+    ends: BTreeMap<i32, i64>,
+    limit: Duration,
+}
+
+impl RecoveryWatch {
+    /// Starts watching `group` on `topic` now: `ends` are the partitions' ends as the fault
+    /// starts; the group must recover within `limit`.
+    pub fn start(
+        bootstrap: &str,
+        topic: &str,
+        group: &str,
+        ends: &BTreeMap<i32, i64>,
+        limit: Duration,
+    ) -> RecoveryWatch {
+        let json = serde_json::to_string(ends).expect("offsets serialise");
+        let seconds = limit.as_secs().to_string();
+        RecoveryWatch {
+            watcher: spawn_peer(
+                "watch_recovery.py",
+                &[bootstrap, topic, group, &json, &seconds],
+            ),
+            started: SystemTime::now(),
+            ends: ends.clone(),
+            limit,
+        }
+    }
+
+    /// Waits for the group to catch up, and says how long each step took; or, when it did not
+    /// within the limit, what it had committed by then.
+    pub fn finish(self) -> Result<Recovery, String> {
+        let out = crate::wait(self.watcher, self.limit + Duration::from_secs(60));
+        if out.code != Some(0) {
+            return Err(not_recovered(&self.ends, self.limit, &out));
+        }
+        let json = out.json();
+        let started = self
+            .started
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64();
+        let since_start = |key: &str| {
+            let at = json[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key} in {json}"));
+            Duration::from_secs_f64((at - started).max(0.0))
+        };
+        Ok(Recovery {
+            first_progress: since_start("progressed_at"),
+            caught_up: since_start("caught_up_at"),
+        })
+    }
+}
+
+/// What a group had not done when the watcher of its recovery gave up after `limit`: the
+/// partitions on which it had committed nothing written after the fault (`ends` then).
+fn not_recovered(ends: &BTreeMap<i32, i64>, limit: Duration, out: &crate::Finished) -> String {
+    let seen: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+    let committed = |partition: i32| seen["offsets"][partition.to_string()].as_i64();
+    let behind: Vec<String> = ends
+        .iter()
+        .filter(|(p, end)| committed(**p).is_none_or(|c| c <= **end))
+        .map(|(p, end)| match committed(*p) {
+            Some(c) => format!("{p} (committed {c}, its end {end} at the fault)"),
+            None => format!("{p} (nothing committed at all)"),
+        })
+        .collect();
+    let stderr = out.stderr.trim();
+    format!(
+        "{} s after the fault, the group had committed nothing written after it on partition(s) \
+         {}{}",
+        limit.as_secs(),
+        behind.join(", "),
+        if stderr.is_empty() {
+            String::new()
+        } else {
+            format!(" ({stderr})")
+        }
+    )
+}
+
 impl Verdict {
+    /// Judges this row against its anchor (the same scenario played by librdkafka's members
+    /// on the same broker): a group stuck the same way is the broker's fault, and what it
+    /// withheld is counted as the broker's.
+    pub fn against(mut self, anchor: &Verdict) -> Verdict {
+        if self.verdict == "STUCK" && anchor.verdict == "STUCK" {
+            self.verdict = "BROKER".to_string();
+            self.lost_by_broker = self.lost;
+            let why = anchor.evidence.join("; ");
+            self.evidence.push(format!(
+                "librdkafka's members through the same faults on the same broker got stuck \
+                 too ({} of {} acknowledged events received): {why}",
+                anchor.received, anchor.acked
+            ));
+        }
+        self
+    }
+
     /// Prints the row and, when `CHAOS_REPORT_DIR` is set, writes it there as
     /// `SCENARIO.json` for the table of `just chaos`.
     pub fn record(&self) {

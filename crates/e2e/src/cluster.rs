@@ -92,7 +92,8 @@ pub struct Requests {
 
 impl MockCluster {
     /// Starts a cluster of `brokers` brokers (ids `1..=brokers`) and waits for its bootstrap
-    /// address. `None`, with a message saying the test is skipped, when the project's Python
+    /// address. `MOCK_CLUSTER_DEBUG` (librdkafka's `debug` contexts, e.g. `mock,protocol`)
+    /// makes it log to its stderr file. `None`, with a message saying the test is skipped, when the project's Python
     /// venv is not installed (`just test` installs it).
     pub fn start(brokers: i32) -> Option<MockCluster> {
         let python = crate::python();
@@ -106,10 +107,12 @@ impl MockCluster {
         }
         let script = script();
         let count = brokers.to_string();
-        let mut child = crate::spawn_interactive(
-            python,
-            &[script.to_str().expect("utf-8 path"), "--brokers", &count],
-        );
+        let mut args = vec![script.to_str().expect("utf-8 path"), "--brokers", &count];
+        let debug = std::env::var("MOCK_CLUSTER_DEBUG").unwrap_or_default();
+        if !debug.is_empty() {
+            args.extend(["--debug", &debug]);
+        }
+        let mut child = crate::spawn_interactive(python, &args);
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, answers) = mpsc::channel();

@@ -150,6 +150,12 @@ const SETTLED_FOR: Duration = Duration::from_secs(2);
 /// Waits until every member consumes in one same generation with partitions of its own, and
 /// has for two seconds (past a heartbeat interval of the test settings), for at most `limit`; returns that generation.
 pub fn wait_until_settled(members: &[Child], limit: Duration) -> i32 {
+    try_wait_until_settled(members, limit).unwrap_or_else(|unsettled| panic!("{unsettled}"))
+}
+
+/// Like [`wait_until_settled`], saying what the members were doing when the group did not
+/// settle within `limit`.
+pub fn try_wait_until_settled(members: &[Child], limit: Duration) -> Result<i32, String> {
     let started = Instant::now();
     let mut settled_since: Option<(i32, Instant)> = None;
     loop {
@@ -170,13 +176,14 @@ pub fn wait_until_settled(members: &[Child], limit: Duration) -> i32 {
         };
         if let Some((generation, since)) = settled_since {
             if since.elapsed() >= SETTLED_FOR {
-                return generation;
+                return Ok(generation);
             }
         }
-        assert!(
-            started.elapsed() < limit,
-            "the group did not settle within {limit:?}: {now:?}"
-        );
+        if started.elapsed() >= limit {
+            return Err(format!(
+                "the group did not settle within {limit:?}: {now:?}"
+            ));
+        }
         pause_ms(200);
     }
 }

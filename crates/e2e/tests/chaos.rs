@@ -25,8 +25,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use consumer::Summary as MemberSummary;
 use e2e::{
-    chaos::{Observations, Verdict},
+    chaos::{Observations, RecoveryWatch, Verdict},
     cluster::{api, code, MockCluster},
     group::*,
     proxy::{Fault, FaultProxy},
@@ -49,8 +50,8 @@ const MEMBER: [(&str, &str); 4] = [
 /// The session timeout above.
 const SESSION: Duration = Duration::from_secs(6);
 
-/// How long the group may take to catch up with a fault.
-const RECOVERY_LIMIT: Duration = Duration::from_secs(90);
+/// How long the group may take to catch up with a fault, from its start.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(120);
 
 /// Whether to play the long timelines.
 fn full() -> bool {
@@ -72,8 +73,45 @@ fn consumers_killed_scaled_and_frozen_lose_nothing() {
     let Some(cluster) = MockCluster::start(3) else {
         return;
     };
-    let verdict = consumer_churn(&cluster, "consumers", 300, pick(45, 120), pick(2, 8), false);
+    let topic = cluster.topic("chaos-consumers", PARTITIONS);
+    let churn = Churn {
+        rate: 300,
+        seconds: pick(80, 200),
+        kills: pick(2, 8),
+        watch_rss: false,
+    };
+    let verdict = consumer_churn(&topic, MOCK, "consumers", Members::Ours, &churn);
+    verdict.record();
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+#[test]
+#[ignore = "chaos: run `just chaos`"]
+fn consumer_churn_on_tansu_is_judged_against_librdkafka_members() {
+    let Some((_dir, proxy)) = tansu_behind_proxy("KAFKA_CHAOS_TANSU_MEMORY_DIR") else {
+        return;
+    };
+    let churn = Churn {
+        rate: 300,
+        seconds: pick(80, 160),
+        kills: pick(2, 6),
+        watch_rss: false,
+    };
+    let on_tansu = |prefix: &str, members: Members| {
+        let topic = Topic::new(prefix).on(proxy.address());
+        consumer_churn(&topic, TANSU_MEMORY, "consumers-tansu", members, &churn)
+    };
+    let ours = on_tansu("chaos-tansu", Members::Ours);
+    let mut anchor = on_tansu("chaos-anchor", Members::Librdkafka);
+    anchor.scenario = "consumers-tansu, librdkafka's members".to_string();
+    anchor.anchor = true;
+    anchor.record();
+    let verdict = ours.against(&anchor);
+    verdict.record();
+    assert!(
+        ["OK", "BROKER"].contains(&verdict.verdict.as_str()),
+        "{verdict:#?}"
+    );
 }
 
 #[test]
@@ -86,63 +124,138 @@ fn soak_a_million_events_through_consumer_churn() {
     let Some(cluster) = MockCluster::start(3) else {
         return;
     };
-    let verdict = consumer_churn(&cluster, "soak", 5_000, 200, 18, true);
+    let topic = cluster.topic("chaos-soak", PARTITIONS);
+    let churn = Churn {
+        rate: 5_000,
+        seconds: 200,
+        kills: 8,
+        watch_rss: true,
+    };
+    let verdict = consumer_churn(&topic, MOCK, "soak", Members::Ours, &churn);
+    verdict.record();
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
+}
+
+/// The mock cluster the `consumers`, `brokers` and `soak` scenarios run on.
+const MOCK: &str = "librdkafka mock, 3 brokers";
+
+/// The broker the `crash` scenario runs on.
+const TANSU: &str = "tansu 0.6 (sqlite)";
+
+/// The broker the anchored churn and the `network` scenario run on: tansu's sqlite storage
+/// stops serving everyone when a client is cut off mid-request, which killed members are.
+const TANSU_MEMORY: &str = "tansu 0.6 (memory)";
+
+/// Whose consumers play a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Members {
+    /// Ours: the `consumer` binary.
+    Ours,
+    /// librdkafka's (`peers/librdkafka_chaos_member.py`): the anchor that tells the broker's
+    /// faults from ours.
+    Librdkafka,
+}
+
+/// The calm between two faults of scenario 1's churn (each takes about a session to recover).
+const CHURN_PAUSE: Duration = Duration::from_secs(5);
+
+/// The shape of scenario 1's churn.
+struct Churn {
+    /// Events per second the producer sends throughout.
+    rate: u32,
+    /// For how long: past the end of the faults, so that each one strikes a flowing stream.
+    seconds: u32,
+    /// Members killed and replaced, one at a time, every [`CHURN_PAUSE`].
+    kills: usize,
+    /// Whether one member lives through everything, its RSS reported at the start and the end.
+    watch_rss: bool,
 }
 
 /// Scenario 1: members killed (SIGKILL) one at a time and replaced, the group scaled up by one
 /// then down to one, one member frozen (SIGSTOP) past its session then thawed (SIGCONT).
-/// `rate` events/s for `seconds`; `kills` rounds. With `watch_rss`, one member lives through
-/// everything and its RSS is reported at the start and the end.
+/// When the group does not catch up with a fault, the rest of the timeline is skipped and the
+/// verdict is `STUCK`, with what the group had committed.
 fn consumer_churn(
-    cluster: &MockCluster,
+    topic: &Topic,
+    broker: &str,
     scenario: &str,
-    rate: u32,
-    seconds: u32,
-    kills: usize,
-    watch_rss: bool,
+    kind: Members,
+    churn: &Churn,
 ) -> Verdict {
-    let topic = cluster.topic(&format!("chaos-{scenario}"), PARTITIONS);
+    let bootstrap = topic.bootstrap();
     let group = e2e::unique_topic("chaos");
-    let mut run = Run::new(cluster.bootstrap(), &topic, &group);
-    let producer = spawn_producer(&topic, rate * seconds, rate);
-    let fault = run.before_fault("3 members join: the group forms");
-    let survivor = watch_rss.then(|| run.member());
-    let mut members: Vec<Child> = (0..3).map(|_| run.member()).collect();
-    wait_until_settled(&members, Duration::from_secs(60));
-    run.caught_up(fault);
-    let rss_at_start = survivor.as_ref().map(rss_kb);
-    let pause = Duration::from_secs(u64::from(seconds) / (kills as u64 + 4));
+    let mut run = Run::new(&bootstrap, topic, &group, kind);
+    let producer = spawn_producer(topic, churn.rate * churn.seconds, churn.rate);
+    wait_for_topic(topic);
+    let mut members = Vec::new();
+    let mut survivor = None;
+    let timeline = play_churn(&mut run, &mut members, &mut survivor, churn);
+    let produced = finish_producer(producer);
+    let outcome = timeline.and_then(|()| run.try_wait_until_all_committed());
+    let rss_at_end = survivor.as_ref().map(rss_kb);
+    members.extend(survivor);
+    match outcome {
+        Ok(()) => {
+            let summaries = run.stop(members);
+            run.observed.summaries.extend(summaries);
+        }
+        Err(stuck) => run.give_up(members, stuck),
+    }
+    if let Some(end) = rss_at_end {
+        let start = run.rss_at_start;
+        run.observed.faults.push(format!(
+            "RSS of the member that lived through it: {start} kB at the start, {end} kB at the end"
+        ));
+    }
+    run.verdict(scenario, broker, &produced)
+}
 
-    for round in 1..=kills {
-        std::thread::sleep(pause);
+/// The faults of [`consumer_churn`], in order, with `members` (and the `survivor`, when one
+/// is watched) as they stand; `Err` when the group did not catch up with one.
+fn play_churn(
+    run: &mut Run,
+    members: &mut Vec<Child>,
+    survivor: &mut Option<Child>,
+    churn: &Churn,
+) -> Result<(), String> {
+    let fault = run.before_fault("3 members join: the group forms");
+    *survivor = churn.watch_rss.then(|| run.member());
+    members.extend((0..3).map(|_| run.member()));
+    run.settle(members)?;
+    run.try_caught_up(fault)?;
+    if let Some(survivor) = survivor {
+        run.rss_at_start = rss_kb(survivor);
+    }
+    for round in 1..=churn.kills {
+        std::thread::sleep(CHURN_PAUSE);
         let fault = run.before_fault(format!("SIGKILL a member, start another ({round})"));
         let mut killed = members.remove(0);
         killed.kill().expect("SIGKILL");
         let _ = killed.wait();
         run.observed.killed_with(&fault.committed);
         members.push(run.member());
-        run.caught_up(fault);
+        run.try_caught_up(fault)?;
     }
 
     let fault = run.before_fault("scale 3 → 4 members");
     members.push(run.member());
-    wait_until_settled(&members, Duration::from_secs(60));
-    run.caught_up(fault);
+    run.settle(members)?;
+    run.try_caught_up(fault)?;
     let fault = run.before_fault("scale 4 → 1 member (SIGTERM)");
     let leaving: Vec<Child> = members.drain(..3).collect();
-    run.observed.summaries.extend(stop_all(leaving));
-    run.caught_up(fault);
+    let summaries = run.stop(leaving);
+    run.observed.summaries.extend(summaries);
+    run.try_caught_up(fault)?;
 
     members.push(run.member());
-    wait_until_settled(&members, Duration::from_secs(60));
+    run.settle(members)?;
     let fault = run.before_fault("SIGSTOP a member past its session timeout, then SIGCONT");
     signal(&members[0], "STOP");
     std::thread::sleep(SESSION + Duration::from_secs(3));
-    let before_thaw = committed_on(run.bootstrap, &topic.name, &group);
+    let before_thaw = committed_on(run.bootstrap, &run.topic.name, run.group);
     signal(&members[0], "CONT");
     std::thread::sleep(Duration::from_secs(3));
-    let after_thaw = committed_on(run.bootstrap, &topic.name, &group);
+    let after_thaw = committed_on(run.bootstrap, &run.topic.name, run.group);
     for (partition, offset) in &before_thaw {
         assert!(
             after_thaw.get(partition) >= Some(offset),
@@ -150,19 +263,10 @@ fn consumer_churn(
              {before_thaw:?} then {after_thaw:?}"
         );
     }
-    run.caught_up(fault);
-
-    let produced = finish_producer(producer);
-    run.wait_until_all_committed();
-    let rss_at_end = survivor.as_ref().map(rss_kb);
-    members.extend(survivor);
-    run.observed.summaries.extend(stop_all(members));
-    if let (Some(start), Some(end)) = (rss_at_start, rss_at_end) {
-        run.observed.faults.push(format!(
-            "RSS of the member that lived through it: {start} kB at the start, {end} kB at the end"
-        ));
-    }
-    run.verdict(scenario, "librdkafka mock, 3 brokers", &produced)
+    // The thawed member finds its generation gone and joins again: one more rebalance, the
+    // fault's too.
+    run.settle(members)?;
+    run.try_caught_up(fault)
 }
 
 #[test]
@@ -175,7 +279,7 @@ fn leaders_coordinator_brokers_and_retriable_errors_lose_nothing() {
     let topic = cluster.topic("chaos-brokers", PARTITIONS);
     let group = e2e::unique_topic("chaos");
     cluster.set_coordinator(&group, 1);
-    let mut run = Run::new(cluster.bootstrap(), &topic, &group);
+    let mut run = Run::new(cluster.bootstrap(), &topic, &group, Members::Ours);
     let producer = spawn_producer(&topic, rate * pick(60, 120), rate);
     let fault = run.before_fault("2 members join: the group forms");
     let mut members: Vec<Child> = (0..2).map(|_| run.member()).collect();
@@ -268,7 +372,8 @@ fn leaders_coordinator_brokers_and_retriable_errors_lose_nothing() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict("brokers", "librdkafka mock, 3 brokers", &produced);
+    let verdict = run.verdict("brokers", MOCK, &produced);
+    verdict.record();
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
@@ -281,7 +386,7 @@ fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
     let rate = 300;
     let topic = Topic::new("chaos-crash").on(proxy.address());
     let group = e2e::unique_topic("chaos");
-    let mut run = Run::new(proxy.address(), &topic, &group);
+    let mut run = Run::new(proxy.address(), &topic, &group, Members::Ours);
     let producer = spawn_producer(&topic, rate * pick(30, 60), rate);
     wait_for_topic(&topic);
     let fault = run.before_fault("2 members join: the group forms");
@@ -303,7 +408,8 @@ fn tansu_killed_and_restarted_on_its_data_loses_nothing_acknowledged() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict("crash", "tansu 0.6 (sqlite)", &produced);
+    let verdict = run.verdict("crash", TANSU, &produced);
+    verdict.record();
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
@@ -316,7 +422,7 @@ fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
     let rate = 300;
     let topic = Topic::new("chaos-network").on(proxy.address());
     let group = e2e::unique_topic("chaos");
-    let mut run = Run::new(proxy.address(), &topic, &group);
+    let mut run = Run::new(proxy.address(), &topic, &group, Members::Ours);
     let producer = spawn_producer(&topic, rate * pick(60, 90), rate);
     wait_for_topic(&topic);
     let fault = run.before_fault("2 members join: the group forms");
@@ -358,86 +464,153 @@ fn latency_a_stall_a_black_hole_and_resets_lose_nothing() {
     let produced = finish_producer(producer);
     run.wait_until_all_committed();
     run.observed.summaries.extend(stop_all(members));
-    let verdict = run.verdict("network", "tansu 0.6 (memory), fault proxy", &produced);
+    let verdict = run.verdict("network", TANSU_MEMORY, &produced);
+    verdict.record();
     assert_eq!(verdict.verdict, "OK", "{verdict:#?}");
 }
 
-/// One scenario's cluster, topic, group, and what it observed.
+/// One scenario's cluster, topic, group, whose members, and what it observed.
 struct Run<'a> {
     bootstrap: &'a str,
     topic: &'a Topic,
     group: &'a str,
+    kind: Members,
     observed: Observations,
+    /// The RSS of the member the soak watches, once the group formed.
+    rss_at_start: u64,
 }
 
-/// A fault as it started: when, the group's committed offsets then, and the partitions' total
-/// end then (what the group must catch up with).
+/// A fault as it started: the group's committed offsets then, and the watch of its recovery.
 struct FaultStart {
-    at: Instant,
     committed: BTreeMap<i32, i64>,
-    ends: i64,
+    watch: RecoveryWatch,
 }
 
 impl<'a> Run<'a> {
-    fn new(bootstrap: &'a str, topic: &'a Topic, group: &'a str) -> Run<'a> {
+    fn new(bootstrap: &'a str, topic: &'a Topic, group: &'a str, kind: Members) -> Run<'a> {
         Run {
             bootstrap,
             topic,
             group,
+            kind,
             observed: Observations::default(),
+            rss_at_start: 0,
         }
     }
 
     /// Starts a member of the group with the suite's settings.
     fn member(&self) -> Child {
-        start_member_on(self.bootstrap, &self.topic.name, self.group, &MEMBER)
+        match self.kind {
+            Members::Ours => start_member_on(self.bootstrap, &self.topic.name, self.group, &MEMBER),
+            Members::Librdkafka => spawn_peer(
+                "librdkafka_chaos_member.py",
+                &[self.bootstrap, &self.topic.name, self.group],
+            ),
+        }
     }
 
-    /// Notes a fault about to play.
+    /// Waits until `members` consume in one generation, each with partitions of its own.
+    /// librdkafka's members do not say: they get a session's time.
+    fn settle(&self, members: &[Child]) -> Result<(), String> {
+        match self.kind {
+            Members::Ours => try_wait_until_settled(members, Duration::from_secs(60)).map(drop),
+            Members::Librdkafka => {
+                std::thread::sleep(SESSION);
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops `members` (SIGTERM to all), and returns their summaries.
+    fn stop(&self, members: Vec<Child>) -> Vec<MemberSummary> {
+        match self.kind {
+            Members::Ours => stop_all(members),
+            Members::Librdkafka => {
+                members.iter().for_each(e2e::terminate);
+                members
+                    .into_iter()
+                    .map(|m| e2e::wait(m, Duration::from_secs(30)).parse())
+                    .collect()
+            }
+        }
+    }
+
+    /// Gives up on a stuck group: `members` are stopped (SIGTERM, then SIGKILL after 10 s)
+    /// without their summaries, and what the group had committed counts as received.
+    fn give_up(&mut self, members: Vec<Child>, stuck: String) {
+        eprintln!("chaos: stuck: {stuck}");
+        members.iter().for_each(e2e::terminate);
+        for member in members {
+            let _ = e2e::wait(member, Duration::from_secs(10));
+        }
+        let committed = committed_on(self.bootstrap, &self.topic.name, self.group);
+        self.observed.killed_with(&committed);
+        self.observed.stuck = Some(stuck);
+    }
+
+    /// Notes a fault about to play, and starts watching the group recover from it.
     fn before_fault(&mut self, description: impl Into<String>) -> FaultStart {
         let committed = committed_on(self.bootstrap, &self.topic.name, self.group);
-        let ends = self.topic.end_offsets(PARTITIONS).values().sum();
-        FaultStart {
-            at: self.observed.fault(description),
-            committed,
-            ends,
-        }
+        let ends = self.topic.end_offsets(PARTITIONS);
+        self.observed.fault(description);
+        let watch = RecoveryWatch::start(
+            self.bootstrap,
+            &self.topic.name,
+            self.group,
+            &ends,
+            RECOVERY_LIMIT,
+        );
+        FaultStart { committed, watch }
     }
 
     /// Waits until the group has committed everything acknowledged before the fault started;
     /// notes how long that took, and the fault's commit window.
     fn caught_up(&mut self, fault: FaultStart) {
-        wait_until_committed_on(
-            self.bootstrap,
-            &self.topic.name,
-            self.group,
-            fault.ends,
-            RECOVERY_LIMIT,
-        );
+        self.try_caught_up(fault)
+            .unwrap_or_else(|stuck| panic!("{stuck}"));
+    }
+
+    /// Like [`Run::caught_up`], saying what the group had committed when it did not catch up.
+    fn try_caught_up(&mut self, fault: FaultStart) -> Result<(), String> {
+        let recovery = fault.watch.finish()?;
         let ends = self.topic.end_offsets(PARTITIONS);
-        self.observed.caught_up(fault.at, &fault.committed, &ends);
+        self.observed.caught_up(recovery, &fault.committed, &ends);
+        Ok(())
     }
 
     /// Waits until the group has committed the end of every partition.
     fn wait_until_all_committed(&self) {
-        self.topic
-            .wait_until_all_committed(self.group, PARTITIONS, RECOVERY_LIMIT);
+        self.try_wait_until_all_committed()
+            .unwrap_or_else(|stuck| panic!("{stuck}"));
     }
 
-    /// The verdict row, recorded: the topic read back and verified.
+    /// Like [`Run::wait_until_all_committed`], saying what the group had committed when it
+    /// did not.
+    fn try_wait_until_all_committed(&self) -> Result<(), String> {
+        let ends = self.topic.end_offsets(PARTITIONS);
+        RecoveryWatch::start(
+            self.bootstrap,
+            &self.topic.name,
+            self.group,
+            &ends,
+            RECOVERY_LIMIT,
+        )
+        .finish()
+        .map(drop)
+    }
+
+    /// The verdict row: the topic read back and verified.
     fn verdict(self, scenario: &str, broker: &str, produced: &ProducerSummary) -> Verdict {
         let records = self.topic.records(PARTITIONS as usize);
         let (_, report) = self.topic.verify();
-        let verdict = self.observed.verdict(
+        self.observed.verdict(
             scenario,
             broker,
             &[produced],
             &records,
             report.lost,
             report.duplicates,
-        );
-        verdict.record();
-        verdict
+        )
     }
 }
 
