@@ -51,7 +51,12 @@ def print_table(verdicts: list) -> None:
         for evidence in v.get("evidence", []):
             print(f"  evidence: {evidence}")
         if v["lost"]:
-            print(f'  lost seqs: {v["lost_ranges"]} (of them, missing from the topic itself: {v["lost_by_broker"]})')
+            ranges = v["lost_ranges"]
+            shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges[:10])
+            more = f" and {len(ranges) - 10} more ranges" if len(ranges) > 10 else ""
+            print(f'  lost seqs: {shown}{more} (of them, missing from the topic itself: {v["lost_by_broker"]})')
+        if v.get("duplicates_outside_sample"):
+            print(f'  duplicates outside every window: {", ".join(v["duplicates_outside_sample"])}')
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ from wait_committed import committed
 
 def progressed(consumer: Consumer, topic: str, offsets: dict, ends: dict) -> bool:
     """Whether every partition committed past its end at the fault, or has nothing new and
-    committed up to it."""
+    committed up to it (no commit at all is offset 0: librdkafka commits nothing for a
+    partition it got no record from)."""
     for partition, end in ends.items():
-        offset = offsets.get(partition, -1)
+        offset = offsets.get(partition, 0)
         if offset > end:
             continue
         _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)

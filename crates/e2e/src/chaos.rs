@@ -51,6 +51,9 @@ pub struct Verdict {
     pub duplicates: u64,
     /// Of the records counted by two members, those outside every fault's commit window.
     pub duplicates_outside_windows: u64,
+    /// The first few of those, located: `partition P offset O`.
+    #[serde(default)]
+    pub duplicates_outside_sample: Vec<String>,
     /// Rebalances the members that finished went through.
     pub rebalances: u32,
     /// Per fault, seconds until the group had committed everything acknowledged before it.
@@ -123,10 +126,14 @@ impl Observations {
         ends: &BTreeMap<i32, i64>,
     ) {
         self.recoveries.push(recovery);
-        let window = ends
+        let window: BTreeMap<i32, (i64, i64)> = ends
             .iter()
             .map(|(p, end)| (*p, (committed.get(p).copied().unwrap_or(0), *end)))
             .collect();
+        eprintln!(
+            "chaos window: recovered after {:.1} s, commit window {window:?}",
+            recovery.caught_up.as_secs_f64()
+        );
         self.windows.push(window);
     }
 
@@ -162,6 +169,12 @@ impl Observations {
             .saturating_sub(distinct)
             .saturating_sub(duplicated_in_topic);
         let outside = self.duplicates_outside_windows(&reported, records);
+        let sample = outside
+            .iter()
+            .take(10)
+            .map(|(partition, offset)| format!("partition {partition} offset {offset}"))
+            .collect();
+        let outside = outside.len() as u64;
         let verdict = if self.stuck.is_some() {
             "STUCK"
         } else if lost.len() > lost_in_topic {
@@ -184,6 +197,7 @@ impl Observations {
             lost_by_broker: lost_in_topic,
             duplicates,
             duplicates_outside_windows: outside,
+            duplicates_outside_sample: sample,
             rebalances: self.summaries.iter().map(|s| s.rebalances).sum(),
             first_progress_s: self
                 .recoveries
@@ -216,8 +230,13 @@ impl Observations {
         reported
     }
 
-    /// The records counted by two members that finished, outside every fault's window.
-    fn duplicates_outside_windows(&self, reported: &Reported, records: &[ReadRecord]) -> u64 {
+    /// The records counted by two members that finished, outside every fault's window, as
+    /// (partition, offset).
+    fn duplicates_outside_windows(
+        &self,
+        reported: &Reported,
+        records: &[ReadRecord],
+    ) -> Vec<(i32, i64)> {
         let in_a_window = |partition: i32, offset: i64| {
             self.windows.iter().any(|window| {
                 window
@@ -235,7 +254,8 @@ impl Observations {
                     .is_some_and(|twice| twice.contains(*seq))
             })
             .filter(|(r, _, _)| !in_a_window(r.partition, r.offset))
-            .count() as u64
+            .map(|(r, _, _)| (r.partition, r.offset))
+            .collect()
     }
 
     /// Per run, the seqs received: reported by a finished member, or below an offset
@@ -323,24 +343,38 @@ impl RecoveryWatch {
 }
 
 /// What a group had not done when the watcher of its recovery gave up after `limit`: the
-/// partitions on which it had committed nothing written after the fault (`ends` then).
+/// partitions it had not caught up on (committed below their end at the fault, `ends`), or
+/// else those on which it had committed nothing written after the fault.
 fn not_recovered(ends: &BTreeMap<i32, i64>, limit: Duration, out: &crate::Finished) -> String {
     let seen: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
-    let committed = |partition: i32| seen["offsets"][partition.to_string()].as_i64();
+    let committed = |partition: i32| seen["offsets"][partition.to_string()].as_i64().unwrap_or(0);
     let behind: Vec<String> = ends
         .iter()
-        .filter(|(p, end)| committed(**p).is_none_or(|c| c <= **end))
-        .map(|(p, end)| match committed(*p) {
-            Some(c) => format!("{p} (committed {c}, its end {end} at the fault)"),
-            None => format!("{p} (nothing committed at all)"),
+        .filter(|(p, end)| committed(**p) < **end)
+        .map(|(p, end)| {
+            format!(
+                "{p} (committed {}, its end {end} at the fault)",
+                committed(*p)
+            )
         })
         .collect();
+    let stalled: Vec<String> = ends
+        .iter()
+        .filter(|(p, end)| committed(**p) == **end)
+        .map(|(p, _)| p.to_string())
+        .collect();
+    let what = if behind.is_empty() {
+        format!(
+            "had caught up but committed nothing written after it on partition(s) {}",
+            stalled.join(", ")
+        )
+    } else {
+        format!("had not caught up on partition(s) {}", behind.join(", "))
+    };
     let stderr = out.stderr.trim();
     format!(
-        "{} s after the fault, the group had committed nothing written after it on partition(s) \
-         {}{}",
+        "{} s after the fault, the group {what}{}",
         limit.as_secs(),
-        behind.join(", "),
         if stderr.is_empty() {
             String::new()
         } else {
