@@ -10,7 +10,7 @@ default:
 test:
     scripts/test.sh
 
-# Faults on purpose, then one verdict table: consumers killed/scaled/frozen, leaders and coordinator moved, broker errors, tansu crashed, network broken (docs/chaos.md). --short (CI), --soak, --json.
+# Faults on purpose, then one verdict table: consumers killed/scaled/frozen (ours, then librdkafka's on tansu), leaders and coordinator moved, broker errors, tansu crashed, network broken (docs/chaos.md). --full, --soak, --json.
 chaos *ARGS:
     scripts/chaos.sh {{ARGS}}
 

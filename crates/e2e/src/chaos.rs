@@ -109,7 +109,8 @@ impl Observations {
         self.faults.push(description);
     }
 
-    /// Notes the offsets the group had committed when a member was killed.
+    /// Notes the offsets the group had committed once a member was killed (read after its
+    /// death: it may have committed until its last moment).
     pub fn killed_with(&mut self, committed: &BTreeMap<i32, i64>) {
         for (partition, offset) in committed {
             let highest = self.committed_at_kills.entry(*partition).or_insert(*offset);

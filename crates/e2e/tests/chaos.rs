@@ -7,16 +7,21 @@
 //! - `consumers` and `brokers` run on librdkafka's mock cluster (3 brokers), which each test
 //!   starts: members killed, scaled and frozen; leaders and the coordinator moved, a broker
 //!   down, retriable errors answered to every request the pipeline makes.
+//! - `consumers-tansu` plays the `consumers` churn on tansu, with our members, then with
+//!   librdkafka's: the anchor, whose group getting stuck the same way shows the broker at fault.
 //! - `crash` and `network` run on tansu started by `scripts/chaos.sh`, behind this suite's
 //!   fault proxy ([`e2e::proxy`]): tansu (sqlite, `broker.sh start tansu-chaos`, named in
 //!   `KAFKA_CHAOS_TANSU_DIR`) killed and restarted on its data; latency, a stall, a black hole
 //!   and connection resets on tansu with memory storage (`tansu-chaos-memory`,
 //!   `KAFKA_CHAOS_TANSU_MEMORY_DIR`), as its sqlite storage stops serving everyone once a
-//!   client is cut off in the middle of a request (docs/brokers.md).
+//!   client is cut off in the middle of a request (docs/brokers.md). The churns on tansu run
+//!   there too.
 //! - `soak` (opt-in, `CHAOS_SOAK=1`): a million events with the `consumers` churn throughout,
-//!   the RSS of a member that lives through it at the start and the end.
+//!   on tansu's memory storage, the RSS of a member that lives through it at the start and the
+//!   end.
 //!
-//! `CHAOS_LENGTH=full` plays longer timelines (`just chaos`); the default is CI's short one.
+//! `CHAOS_LENGTH=full` plays longer timelines (`just chaos --full`); the default is the short
+//! one, which CI runs.
 
 use std::{
     collections::BTreeMap,
@@ -58,7 +63,7 @@ fn full() -> bool {
     std::env::var("CHAOS_LENGTH").as_deref() == Ok("full")
 }
 
-/// `short` in CI, `long` for `just chaos`.
+/// `short` by default (`just chaos`, CI), `long` for `just chaos --full`.
 fn pick<T>(short: T, long: T) -> T {
     if full() {
         long
@@ -242,7 +247,9 @@ fn play_churn(
         let mut killed = members.remove(0);
         killed.kill().expect("SIGKILL");
         let _ = killed.wait();
-        run.observed.killed_with(&fault.committed);
+        // Read once it is dead: what it committed up to its last moment counts as received.
+        let committed = committed_on(run.bootstrap, &run.topic.name, run.group);
+        run.observed.killed_with(&committed);
         members.push(run.member());
         run.try_caught_up(fault)?;
     }
