@@ -16,6 +16,8 @@ import sys
 
 from confluent_kafka import Consumer
 
+from librdkafka_member import consume
+
 
 def ranges(seqs: list) -> list:
     pairs = []
@@ -44,15 +46,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     assignments = []
     consumer.subscribe([topic], on_assign=lambda _, parts: assignments.append(sorted(p.partition for p in parts)))
-    consumed, seen = 0, {}
-    while not stopping:
-        message = consumer.poll(0.2)
-        if message is None or message.error():
-            continue
-        consumed += 1
-        headers = {k: v.decode() for k, v in (message.headers() or [])}
-        if "run_id" in headers:
-            seen.setdefault(headers["run_id"], []).append(int(headers["seq"]))
+    consumed, seen = consume(consumer, lambda: not stopping)
     consumer.close()
     print(json.dumps({
         "member_id": "", "group_id": group,

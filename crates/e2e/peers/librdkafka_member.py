@@ -14,6 +14,21 @@ import time
 from confluent_kafka import Consumer
 
 
+def consume(consumer: Consumer, running) -> tuple:
+    """Polls while `running()` says so; returns the records counted and the seqs seen per run
+    ({run_id: [seq, ...]}, from the audit headers)."""
+    consumed, seen = 0, {}
+    while running():
+        message = consumer.poll(0.2)
+        if message is None or message.error():
+            continue
+        consumed += 1
+        headers = {k: v.decode() for k, v in (message.headers() or [])}
+        if "run_id" in headers:
+            seen.setdefault(headers["run_id"], []).append(int(headers["seq"]))
+    return consumed, seen
+
+
 def main() -> None:
     brokers, topic, group, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     consumer = Consumer({
@@ -28,16 +43,8 @@ def main() -> None:
     })
     assigned = set()
     consumer.subscribe([topic], on_assign=lambda _, parts: assigned.update(p.partition for p in parts))
-    consumed, seen = 0, {}
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        message = consumer.poll(0.2)
-        if message is None or message.error():
-            continue
-        consumed += 1
-        headers = {k: v.decode() for k, v in (message.headers() or [])}
-        if "run_id" in headers:
-            seen.setdefault(headers["run_id"], []).append(int(headers["seq"]))
+    consumed, seen = consume(consumer, lambda: time.monotonic() < deadline)
     # Let the fetches in flight come back before closing: tansu 0.6.0 (sqlite) stops serving
     # everyone when a client disconnects in the middle of one.
     consumer.pause(consumer.assignment())
