@@ -7,7 +7,7 @@ use kafka::{
     fetch::{FetchConfig, IsolationLevel, OffsetReset},
     fetch_size::DEFAULT_MAX_BYTES,
 };
-use service::{duration, Connection, Flags, KafkaArgs, EXIT_CODES};
+use service::{duration, Connection, Flags, KafkaArgs, LogArgs, EXIT_CODES};
 
 /// Joins a Kafka consumer group and shows live statistics of the shop's events.
 ///
@@ -19,6 +19,10 @@ pub struct Args {
     /// Bootstrap brokers, topic, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    /// How logs are written (`--log-format`).
+    #[command(flatten)]
+    pub logging: LogArgs,
 
     /// Consumer group: replicas with the same id share the partitions.
     #[arg(long, env = "KAFKA_GROUP_ID", default_value = "statistiques")]
@@ -79,6 +83,10 @@ pub struct Args {
 }
 
 impl Flags for Args {
+    fn logging(&self) -> &LogArgs {
+        &self.logging
+    }
+
     /// Checks what clap cannot: the relations between flags. The message names the flags.
     fn validate(&self) -> Result<(), String> {
         if self.group_id.trim().is_empty() {

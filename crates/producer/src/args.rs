@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rskafka::client::partition::Compression;
-use service::{duration, Connection, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
+use service::{duration, Connection, Flags, KafkaArgs, LogArgs, RunsArgs, EXIT_CODES};
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
 ///
@@ -15,6 +15,10 @@ pub struct Args {
     /// Bootstrap brokers, topic, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    /// How logs are written (`--log-format`).
+    #[command(flatten)]
+    pub logging: LogArgs,
 
     /// The runs topic.
     #[command(flatten)]
@@ -105,6 +109,10 @@ impl Codec {
 }
 
 impl Flags for Args {
+    fn logging(&self) -> &LogArgs {
+        &self.logging
+    }
+
     /// Checks what clap cannot. The message names the flag.
     fn validate(&self) -> Result<(), String> {
         if !(self.rate >= 0.0 && self.rate.is_finite()) {

@@ -45,14 +45,14 @@ impl Outcome {
 }
 
 /// Turns a service's result into its exit code. An error is printed as one line on stderr,
-/// `error: ` then the error and each of its causes, and exits with [`USER_ERROR`]: every error a
+/// `error: ` then the error and each of its causes (an `error` event with `--log-format json`), and exits with [`USER_ERROR`]: every error a
 /// service returns is one the user can act on (the services handle the others themselves).
 pub fn exit_code<E: Error>(result: Result<Outcome, E>) -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::from(SUCCESS),
         Ok(Outcome::VerdictFailed) => ExitCode::from(VERDICT_FAILED),
         Err(error) => {
-            eprintln!("error: {}", one_line(&error));
+            crate::logging::final_error(&one_line(&error));
             ExitCode::from(USER_ERROR)
         }
     }
@@ -60,7 +60,7 @@ pub fn exit_code<E: Error>(result: Result<Outcome, E>) -> ExitCode {
 
 /// Fails with a usage error, as clap does for a bad flag: one line, exit 2.
 pub fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    crate::logging::final_error(message);
     ExitCode::from(USER_ERROR)
 }
 

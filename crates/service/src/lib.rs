@@ -23,6 +23,7 @@ pub mod shutdown;
 
 pub use args::{KafkaArgs, RunsArgs, SecurityArgs};
 pub use exit::{Outcome, EXIT_CODES};
+pub use logging::{LogArgs, LogFormat};
 pub use settings::Connection;
 pub use shutdown::Shutdown;
 
@@ -37,17 +38,20 @@ pub trait Flags: clap::Parser {
     /// The connection settings among these flags, which `--config` completes and
     /// `--print-config` shows.
     fn connection(&mut self) -> Connection<'_>;
+
+    /// How the binary logs.
+    fn logging(&self) -> &LogArgs;
 }
 
-/// What every binary does first: logs on stderr, then its flags parsed, completed from the
-/// `--config` file and checked. A bad flag or setting ends the process here, with one line and
+/// What every binary does first: its flags parsed, logs on stderr as they say, then the flags
+/// completed from the `--config` file and checked. A bad flag or setting ends the process here, with one line and
 /// exit code 2 ([`exit::USER_ERROR`]); so does `--print-config`, after its table, with exit
 /// code 0 (or 2 if the settings do not pass the checks). `Err` is the code to exit with.
 pub fn start<F: Flags>() -> Result<F, ExitCode> {
-    logging::init();
     let matches = F::command().get_matches();
     let flags = F::from_arg_matches(&matches)
         .unwrap_or_else(|error| error.format(&mut F::command()).exit());
+    logging::init(flags.logging().log_format);
     configure(flags, &matches)
 }
 

@@ -477,6 +477,8 @@ mod tests {
     struct WithGroup {
         #[command(flatten)]
         kafka: KafkaArgs,
+        #[command(flatten)]
+        logging: crate::LogArgs,
         #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "built-in")]
         client_id: String,
         #[arg(long, env = "KAFKA_GROUP_ID", default_value = "statistiques")]
@@ -484,6 +486,10 @@ mod tests {
     }
 
     impl Flags for WithGroup {
+        fn logging(&self) -> &crate::LogArgs {
+            &self.logging
+        }
+
         fn connection(&mut self) -> Connection<'_> {
             Connection {
                 kafka: &mut self.kafka,
@@ -498,11 +504,17 @@ mod tests {
     struct NoGroup {
         #[command(flatten)]
         kafka: KafkaArgs,
+        #[command(flatten)]
+        logging: crate::LogArgs,
         #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "producer")]
         client_id: String,
     }
 
     impl Flags for NoGroup {
+        fn logging(&self) -> &crate::LogArgs {
+            &self.logging
+        }
+
         fn connection(&mut self) -> Connection<'_> {
             Connection {
                 kafka: &mut self.kafka,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use service::{duration, Connection, Flags, KafkaArgs, EXIT_CODES};
+use service::{duration, Connection, Flags, KafkaArgs, LogArgs, EXIT_CODES};
 
 use crate::names::Names;
 
@@ -21,6 +21,10 @@ pub struct Args {
     /// Bootstrap brokers, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    /// How logs are written (`--log-format`).
+    #[command(flatten)]
+    pub logging: LogArgs,
 
     /// Events to produce, read and verify.
     #[arg(long, env = "SMOKE_COUNT", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -49,6 +53,10 @@ pub struct Args {
 }
 
 impl Flags for Args {
+    fn logging(&self) -> &LogArgs {
+        &self.logging
+    }
+
     /// The prefix must make topic names Kafka accepts (the longest is the runs topic's).
     fn validate(&self) -> Result<(), String> {
         let longest = Names::from_topic(format!("{}-YYYYMMDD-HHMMSS-XXXXXX", self.prefix));

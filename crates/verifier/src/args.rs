@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use kafka::fetch::IsolationLevel;
-use service::{Connection, Flags, KafkaArgs, RunsArgs, EXIT_CODES};
+use service::{Connection, Flags, KafkaArgs, LogArgs, RunsArgs, EXIT_CODES};
 
 /// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
 ///
@@ -13,6 +13,10 @@ pub struct Args {
     /// Bootstrap brokers, topic, `--config`, TLS and SASL.
     #[command(flatten)]
     pub kafka: KafkaArgs,
+
+    /// How logs are written (`--log-format`).
+    #[command(flatten)]
+    pub logging: LogArgs,
 
     /// The runs topic.
     #[command(flatten)]
@@ -36,6 +40,10 @@ pub struct Args {
 }
 
 impl Flags for Args {
+    fn logging(&self) -> &LogArgs {
+        &self.logging
+    }
+
     /// Brokers, security and client id; no group (a `group.id` in `--config` is ignored).
     fn connection(&mut self) -> Connection<'_> {
         Connection::without_group(&mut self.kafka, &mut self.client_id)
