@@ -31,7 +31,17 @@ fn a_run_that_delivers_everything_exits_0() {
 #[ignore = "end-to-end: needs a broker, run `just test`"]
 fn bad_flags_exit_2_before_connecting() {
     // The table of docs/errors.md, row by row.
-    let cases: [(&str, &[&str], &str); 20] = [
+    let cases: [(&str, &[&str], &str); 22] = [
+        (
+            "producer",
+            &["--http", "9100"],
+            "\"9100\" is not an address to listen on",
+        ),
+        (
+            "verifier",
+            &["--log-format", "xml"],
+            "\"xml\" is not a log format: text or json",
+        ),
         ("producer", &["--rate=-1"], "--rate must be a number"),
         (
             "producer",

@@ -1,8 +1,15 @@
 //! End to end: what the services tell about themselves while they run. With
 //! `--log-format json`, every line they write on stderr is one JSON object a log collector can
-//! read, the final error line included.
+//! read, the final error line included. With `--http`, the producer serves its metrics and
+//! probes while it runs.
+
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use e2e::{topic::as_strs, Topic};
+use producer::Summary;
 use serde_json::Value;
 
 /// Every stderr line of a run parsed as a JSON object; panics, naming the line, on any other.
@@ -67,4 +74,96 @@ fn json_logs_are_one_object_per_line_from_every_service() {
             .is_some_and(|m| m.contains("group id")),
         "{last}"
     );
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn the_producer_serves_metrics_and_probes_while_it_runs() {
+    let topic = Topic::new("metrics-producer");
+    let args = topic.producer_args(&["--count", "0", "--rate", "100", "--http", "127.0.0.1:0"]);
+    let producer = e2e::spawn(e2e::binary("producer"), &as_strs(&args));
+    let address = served_address(&producer);
+    assert_eq!(e2e::http_get(&address, "/healthz").0, 200);
+    wait_until_ready(&address);
+    std::thread::sleep(Duration::from_secs(2));
+    let (status, text) = e2e::http_get(&address, "/metrics");
+    assert_eq!(status, 200, "{text}");
+    let metrics = samples(&text);
+    e2e::terminate(&producer);
+    let out = e2e::wait(producer, Duration::from_secs(30));
+    assert_eq!(out.code, Some(0), "producer: {}", out.stderr);
+    let summary: Summary = out.parse();
+
+    let acked = metrics["producer_records_acked_total"];
+    let sent = metrics["producer_records_sent_total"];
+    assert!(
+        acked > 0.0,
+        "events were acknowledged before the scrape: {text}"
+    );
+    assert!(sent >= acked, "sent {sent} >= acked {acked}");
+    assert!(
+        acked <= summary.manifest.acked as f64,
+        "scraped {acked} acked, then the summary said {}",
+        summary.manifest.acked
+    );
+    assert_eq!(metrics["producer_records_failed_total"], 0.0);
+    assert!(
+        metrics["producer_request_latency_seconds_count"] > 0.0,
+        "{text}"
+    );
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics ends with # EOF: {text}"
+    );
+}
+
+/// The address a service logged it serves HTTP on (`--http 127.0.0.1:0` picks a free port).
+fn served_address(child: &std::process::Child) -> String {
+    let started = Instant::now();
+    loop {
+        let log = e2e::stderr_so_far(child);
+        if let Some(line) = log.lines().find(|l| l.contains("serving HTTP")) {
+            let address = line
+                .split("address=")
+                .nth(1)
+                .expect("address= in the log line");
+            return address
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no `serving HTTP` line: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `/readyz` answers 200.
+fn wait_until_ready(address: &str) {
+    let started = Instant::now();
+    while e2e::http_get(address, "/readyz").0 != 200 {
+        assert!(started.elapsed() < Duration::from_secs(20), "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The samples of a metrics text without labels: name → value. Every line must be a comment
+/// or a sample.
+fn samples(text: &str) -> BTreeMap<String, f64> {
+    let mut samples = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample: {line}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a sample value: {line}"));
+        if !name.contains('{') {
+            samples.insert(name.to_string(), value);
+        }
+    }
+    samples
 }

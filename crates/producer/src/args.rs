@@ -4,7 +4,11 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rskafka::client::partition::Compression;
-use service::{duration, Connection, Flags, KafkaArgs, LogArgs, RunsArgs, EXIT_CODES};
+use service::{
+    duration,
+    http::{self, HttpAddress},
+    Connection, Flags, KafkaArgs, LogArgs, RunsArgs, EXIT_CODES,
+};
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
 ///
@@ -67,6 +71,11 @@ pub struct Args {
     /// Print the final summary as one JSON object on stdout (logs stay on stderr).
     #[arg(long, env = "PRODUCER_JSON")]
     pub json: bool,
+
+    /// Serve metrics for Prometheus (`/metrics`) and probes (`/healthz`, `/readyz`: ready
+    /// once connected) on this address, e.g. `0.0.0.0:9100`. Off by default.
+    #[arg(long, env = "PRODUCER_HTTP", value_name = "ADDR", default_value = "", hide_default_value = true, value_parser = http::parse_address)]
+    pub http: HttpAddress,
 
     /// Client id sent to the brokers.
     #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "producer")]

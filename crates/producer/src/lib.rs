@@ -7,6 +7,7 @@
 //! summary ([`summary`]).
 
 pub mod args;
+pub mod metrics;
 pub mod progress;
 pub mod publisher;
 pub mod run;
@@ -22,4 +23,7 @@ pub enum Error {
     /// The cluster could not be reached or refused a request.
     #[error(transparent)]
     Kafka(#[from] kafka::Error),
+    /// `--http` could not be served.
+    #[error(transparent)]
+    Http(#[from] service::http::BindError),
 }

@@ -7,7 +7,7 @@
 //! requests are on the wire. Events are counted as acked or failed only when the broker answers
 //! their request: nothing is counted as acked on hope.
 
-use std::{collections::HashMap, mem, pin::Pin, sync::Arc};
+use std::{collections::HashMap, mem, pin::Pin, sync::Arc, time::Instant};
 
 use events::{
     audit::{AuditTag, SeqRanges},
@@ -16,6 +16,8 @@ use events::{
 };
 use futures::{stream::FuturesUnordered, Future, FutureExt, StreamExt};
 use kafka::partitioner::partition_for_key;
+
+use crate::metrics::Metrics;
 use rskafka::{
     client::partition::{Compression, PartitionClient},
     record::Record,
@@ -85,6 +87,8 @@ pub struct Publisher {
     in_flight: usize,
     /// The running counts.
     pub tally: Tally,
+    /// The metrics, with `--http`.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Publisher {
@@ -107,7 +111,14 @@ impl Publisher {
             next_request: 0,
             in_flight: 0,
             tally: Tally::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts what it sends and what is answered in `metrics` too.
+    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Publisher {
+        self.metrics = metrics;
+        self
     }
 
     /// Hands `event` to the partition of its user; it is tagged with the next seq.
@@ -160,8 +171,19 @@ impl Publisher {
         let client = Arc::clone(&self.partitions[partition]);
         let compression = self.compression;
         let events = records.len();
+        let metrics = self.metrics.clone();
+        if let Some(metrics) = &metrics {
+            metrics.sent.inc_by(events as u64);
+            metrics.batch_size.observe(events as f64);
+        }
         self.requests.push(Box::pin(async move {
+            let sent = Instant::now();
             let result = client.produce(records, compression).await;
+            if let Some(metrics) = metrics {
+                metrics
+                    .request_latency
+                    .observe(sent.elapsed().as_secs_f64());
+            }
             if let Err(error) = &result {
                 tracing::warn!(partition, events, %error, "batch not acknowledged");
             }
@@ -230,6 +252,14 @@ impl Publisher {
             .expect("every request's batch is on the wire until answered");
         self.in_flight -= batch.seqs.len();
         self.requests_per_partition[batch.partition] -= 1;
+        if let Some(metrics) = &self.metrics {
+            let counter = if answer.acked {
+                &metrics.acked
+            } else {
+                &metrics.failed
+            };
+            counter.inc_by(batch.seqs.len() as u64);
+        }
         if answer.acked {
             self.tally.acked.merge(&batch.counts);
         } else {

@@ -8,25 +8,33 @@
 //! the cluster is gone: events still unanswered then count as unconfirmed, and the summary
 //! says so even when the manifest could not be published.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use events::{audit::RunManifest, generator::Generator};
 use kafka::{admin, client};
+use prometheus_client::registry::Registry;
 use rskafka::{client::partition::Compression, record::Record};
-use service::{Outcome, Shutdown};
+use service::{
+    http::{self, Readiness},
+    Outcome, Shutdown,
+};
 use tokio::time::Instant;
 
-use crate::{progress::Progress, publisher::Publisher, summary::Summary, Args, Error};
+use crate::{
+    metrics::Metrics, progress::Progress, publisher::Publisher, summary::Summary, Args, Error,
+};
 
 /// Runs the producer until its count or duration is reached or `shutdown` is requested; the
 /// verdict fails when an event was not acknowledged.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
+    let (metrics, readiness) = serve_http(&args).await?;
     let brokers = args.kafka.broker_list();
     let security = args.kafka.security();
     let client =
         client::connect_with_deadline(&brokers, &args.client_id, &security, args.delivery_timeout)
             .await?;
+    readiness.set(true);
     let topic = &args.kafka.topic;
     let partitions =
         admin::ensure_topic(&client, &brokers, topic, args.partitions.into(), &security).await?;
@@ -37,7 +45,8 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let compression = args.compression;
     tracing::info!(%run_id, topic, partitions, rate = args.rate, %compression, "producing");
     let mut publisher =
-        Publisher::new(run_id.clone(), partition_clients, compression.compression());
+        Publisher::new(run_id.clone(), partition_clients, compression.compression())
+            .with_metrics(metrics);
     let started = Instant::now();
     let span = produce_events(&args, &mut publisher, shutdown.clone()).await;
     settle(&mut publisher, &shutdown, args.flush_timeout).await;
@@ -72,6 +81,18 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     Ok(Outcome::from_check(
         manifest.failed == 0 && manifest.unconfirmed == 0,
     ))
+}
+
+/// With `--http`: the metrics, served with the probes (ready once connected).
+async fn serve_http(args: &Args) -> Result<(Option<Arc<Metrics>>, Readiness), Error> {
+    let readiness = Readiness::default();
+    let Some(address) = args.http.0 else {
+        return Ok((None, readiness));
+    };
+    let mut registry = Registry::default();
+    let metrics = Arc::new(Metrics::register(&mut registry));
+    http::serve(address, registry, readiness.clone()).await?;
+    Ok((Some(metrics), readiness))
 }
 
 /// Waits for every acknowledgement; once a stop is requested, for at most `flush_timeout`,

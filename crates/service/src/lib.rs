@@ -1,8 +1,8 @@
 //! Process plumbing shared by the producer, consumer and verifier binaries: the Kafka connection
 //! flags ([`args`]), read from a `client.properties` too ([`config`], in Java's syntax:
 //! [`properties`], [`jaas`]) and merged with the flags ([`settings`]), duration flags
-//! ([`duration`]), logging ([`logging`]), the one exit-code table ([`exit`]) and stopping on
-//! Ctrl+C or SIGTERM ([`shutdown`]).
+//! ([`duration`]), logging ([`logging`]), the one exit-code table ([`exit`]), stopping on
+//! Ctrl+C or SIGTERM ([`shutdown`]) and the HTTP endpoints for metrics and probes ([`http`]).
 //!
 //! Nothing here knows about events or the group protocol: a binary's `main` wires these to its
 //! service's library.
@@ -15,6 +15,7 @@ pub mod args;
 pub mod config;
 pub mod duration;
 pub mod exit;
+pub mod http;
 pub mod jaas;
 pub mod logging;
 pub mod properties;
