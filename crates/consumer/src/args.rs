@@ -7,7 +7,11 @@ use kafka::{
     fetch::{FetchConfig, IsolationLevel, OffsetReset},
     fetch_size::DEFAULT_MAX_BYTES,
 };
-use service::{duration, Connection, Flags, KafkaArgs, LogArgs, EXIT_CODES};
+use service::{
+    duration,
+    http::{self, HttpAddress},
+    Connection, Flags, KafkaArgs, LogArgs, EXIT_CODES,
+};
 
 /// Joins a Kafka consumer group and shows live statistics of the shop's events.
 ///
@@ -80,6 +84,11 @@ pub struct Args {
     /// Print the final summary as one JSON object on stdout (statistics and logs go to stderr).
     #[arg(long, env = "CONSUMER_JSON")]
     pub json: bool,
+
+    /// Serve metrics for Prometheus (`/metrics`) and probes (`/healthz`, `/readyz`: ready
+    /// while consuming in a generation) on this address, e.g. `0.0.0.0:9100`. Off by default.
+    #[arg(long, env = "CONSUMER_HTTP", value_name = "ADDR", default_value = "", hide_default_value = true, value_parser = http::parse_address)]
+    pub http: HttpAddress,
 }
 
 impl Flags for Args {

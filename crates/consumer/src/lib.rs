@@ -10,10 +10,12 @@
 pub mod args;
 pub mod latency;
 pub mod member;
+pub mod metrics;
 pub mod report;
 pub mod tally;
 
-use service::{Outcome, Shutdown};
+use prometheus_client::registry::Registry;
+use service::{http, Outcome, Shutdown};
 
 pub use args::Args;
 pub use report::Summary;
@@ -27,15 +29,31 @@ pub enum Error {
     /// The group coordinator refused us for good (authorization, invalid settings).
     #[error("consumer group: {0}")]
     Group(#[from] kafka::group::GroupError),
+    /// `--http` could not be served.
+    #[error(transparent)]
+    Http(#[from] http::BindError),
 }
 
 /// Connects, joins the group and consumes until `shutdown`; then commits, leaves the group and
 /// prints the final summary.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
+    let telemetry = serve_http(&args).await?;
     let security = args.kafka.security();
     let client =
         kafka::client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
-    member::Member::new(args, client, security, shutdown)
+    member::Member::new(args, client, security, shutdown, telemetry)
         .run()
         .await
+}
+
+/// With `--http`: the metrics and the readiness, served with `/healthz`.
+async fn serve_http(args: &Args) -> Result<Option<member::Telemetry>, Error> {
+    let Some(address) = args.http.0 else {
+        return Ok(None);
+    };
+    let mut registry = Registry::default();
+    let metrics = metrics::Metrics::register(&mut registry);
+    let readiness = http::Readiness::default();
+    http::serve(address, registry, readiness.clone()).await?;
+    Ok(Some(member::Telemetry { metrics, readiness }))
 }

@@ -19,11 +19,12 @@ use kafka::{
     security::Security,
 };
 use rskafka::client::Client;
-use service::{Outcome, Shutdown};
+use service::{http::Readiness, Outcome, Shutdown};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use crate::{
     args::Args,
+    metrics::{Membership as MembershipView, Metrics},
     report::{self, Generations, Summary},
     tally::Tally,
     Error,
@@ -35,6 +36,9 @@ const SHUTDOWN_STEP: Duration = Duration::from_millis(700);
 
 /// How often a member checks whether its topic appeared or gained partitions.
 const TOPIC_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How often the metrics are brought up to the tallies (with `--http`).
+const METRICS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long a topic check may take before it is skipped (it must not hold up heartbeats).
 const TOPIC_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -89,12 +93,28 @@ pub struct Member {
     /// timeout after it, a coordinator out of reach does not end the generation.
     last_heartbeat: Instant,
     shutdown: Shutdown,
+    /// With `--http`: the metrics and the readiness it serves.
+    telemetry: Option<Telemetry>,
+}
+
+/// What `--http` serves from the member.
+pub struct Telemetry {
+    /// The metrics, published once a second.
+    pub metrics: Metrics,
+    /// Ready while consuming in a generation (with partitions or none).
+    pub readiness: Readiness,
 }
 
 impl Member {
     /// A member that has not joined yet, reading through `client`, its own connections
     /// secured as `security` says.
-    pub fn new(args: Args, client: Arc<Client>, security: Security, shutdown: Shutdown) -> Member {
+    pub fn new(
+        args: Args,
+        client: Arc<Client>,
+        security: Security,
+        shutdown: Shutdown,
+        telemetry: Option<Telemetry>,
+    ) -> Member {
         let config = GroupConfig {
             group_id: args.group_id.clone(),
             client_id: args.client_id.clone(),
@@ -117,7 +137,23 @@ impl Member {
             generations: Generations::default(),
             last_heartbeat: Instant::now(),
             shutdown,
+            telemetry,
         }
+    }
+
+    /// Publishes the metrics (with `--http`), and whether the member is ready: consuming in a
+    /// generation.
+    fn publish(&mut self, consuming: bool) {
+        let Some(telemetry) = &mut self.telemetry else {
+            return;
+        };
+        telemetry.readiness.set(consuming);
+        let membership = MembershipView {
+            generation: consuming.then_some(self.generations.last).flatten(),
+            rebalances: self.generations.rebalances(),
+            partitions: &self.owned,
+        };
+        telemetry.metrics.publish(&self.tally, membership);
     }
 
     /// Runs the member until a stop request, then leaves the group and prints the summary.
@@ -177,6 +213,8 @@ impl Member {
             });
         };
         self.setup_backoff.reset();
+        self.publish(true);
+        let mut published = ticker(METRICS_INTERVAL);
         let mut reader = Reader::start(self.fetch_config(), starts);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
@@ -191,6 +229,10 @@ impl Member {
                 _ = heartbeat.tick() => self.heartbeat().await?,
                 _ = commit.tick() => self.periodic_commit().await,
                 _ = topic_check.tick() => self.check_topic().await,
+                _ = published.tick() => {
+                    self.publish(true);
+                    Step::Continue
+                }
                 _ = stats.tick() => {
                     self.print_live_block(self.consumed() - consumed_at_last_block);
                     consumed_at_last_block = self.consumed();
@@ -203,12 +245,16 @@ impl Member {
             };
             match step {
                 Step::Continue => {}
-                Step::Stop => return Ok(State::Stopping(Some(reader))),
+                Step::Stop => {
+                    self.publish(false);
+                    return Ok(State::Stopping(Some(reader)));
+                }
                 Step::Rebalance => {
                     // The fetches still in flight are dropped; their answers go unread, and
                     // the partitions are no longer ours until the next generation says so.
                     reader.stop();
                     self.owned.clear();
+                    self.publish(false);
                     return Ok(State::Joining);
                 }
             }

@@ -1,13 +1,14 @@
 //! End to end: what the services tell about themselves while they run. With
 //! `--log-format json`, every line they write on stderr is one JSON object a log collector can
-//! read, the final error line included. With `--http`, the producer serves its metrics and
-//! probes while it runs.
+//! read, the final error line included. With `--http`, the producer and the consumer serve
+//! their metrics and probes while they run, and the metrics agree with their summaries.
 
 use std::{
     collections::BTreeMap,
     time::{Duration, Instant},
 };
 
+use consumer::Summary as MemberSummary;
 use e2e::{topic::as_strs, Topic};
 use producer::Summary;
 use serde_json::Value;
@@ -150,8 +151,8 @@ fn wait_until_ready(address: &str) {
     }
 }
 
-/// The samples of a metrics text without labels: name → value. Every line must be a comment
-/// or a sample.
+/// The samples of a metrics text: `name` or `name{labels}` → value. Every line must be a
+/// comment or a sample.
 fn samples(text: &str) -> BTreeMap<String, f64> {
     let mut samples = BTreeMap::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
@@ -161,9 +162,76 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
         let value: f64 = value
             .parse()
             .unwrap_or_else(|_| panic!("not a sample value: {line}"));
-        if !name.contains('{') {
-            samples.insert(name.to_string(), value);
-        }
+        samples.insert(name.to_string(), value);
     }
     samples
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn the_consumer_serves_metrics_that_agree_with_its_summary() {
+    let topic = Topic::new("metrics-consumer");
+    let produced = topic.produce(&["--count", "60"]);
+    let consumer = e2e::spawn(
+        e2e::binary("consumer"),
+        &[
+            "--brokers",
+            &topic.bootstrap(),
+            "--topic",
+            &topic.name,
+            "--group-id",
+            &e2e::unique_topic("metrics"),
+            "--json",
+            "--fetch-max-wait",
+            "10ms",
+            "--http",
+            "127.0.0.1:0",
+        ],
+    );
+    let address = served_address(&consumer);
+    assert_eq!(e2e::http_get(&address, "/healthz").0, 200);
+    wait_until_ready(&address);
+    let started = Instant::now();
+    let metrics = loop {
+        let (status, text) = e2e::http_get(&address, "/metrics");
+        assert_eq!(status, 200, "{text}");
+        let metrics = samples(&text);
+        let consumed: f64 = metrics
+            .iter()
+            .filter(|(name, _)| name.starts_with("consumer_records_consumed_total{"))
+            .map(|(_, value)| value)
+            .sum();
+        if consumed >= produced.manifest.acked as f64 {
+            break metrics;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "consumed {consumed} of {}: {text}",
+            produced.manifest.acked
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    e2e::terminate(&consumer);
+    let out = e2e::wait(consumer, Duration::from_secs(30));
+    assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
+    let summary: MemberSummary = out.parse();
+
+    for (event_type, count) in &summary.by_type {
+        let name = format!("consumer_records_consumed_total{{event_type=\"{event_type}\"}}");
+        assert_eq!(metrics.get(&name), Some(&(*count as f64)), "{name}");
+    }
+    assert_eq!(metrics["consumer_records_invalid_total"], 0.0);
+    assert_eq!(metrics["consumer_records_lag_max"], 0.0);
+    assert_eq!(
+        metrics["consumer_assigned_partitions"],
+        summary.partitions.len() as f64
+    );
+    assert_eq!(
+        metrics["consumer_generation"],
+        f64::from(summary.generation.expect("a generation"))
+    );
+    assert_eq!(
+        metrics["consumer_rebalances_total"],
+        f64::from(summary.rebalances)
+    );
 }
