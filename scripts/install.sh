@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need, skipping what is already there:
 #   tansu 0.6.0 (a Kafka-compatible broker in Rust; ~11 min to build on 2 cores, cached),
-#   just, and a Python venv with confluent-kafka (librdkafka's mock cluster, interop and bench
-#   anchors) and kafka-python-ng (the seed's Python stack).
+#   just, a Python venv with confluent-kafka (librdkafka's mock cluster, interop and bench
+#   anchors) and kafka-python-ng (the seed's Python stack), and Prometheus from Debian's packages
+#   (the observability suite scrapes the services with it; it skips that check without it).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -21,4 +22,11 @@ if [ ! -x "$PIPELINE_VENV/bin/python" ] || ! "$PIPELINE_VENV/bin/python" -c "imp
   python3 -m venv "$PIPELINE_VENV"
   "$PIPELINE_VENV/bin/pip" install --quiet --disable-pip-version-check \
     "confluent-kafka==2.16.1" "kafka-python-ng==2.2.3"
+fi
+
+if ! command -v prometheus >/dev/null; then
+  echo "installing Prometheus from Debian's packages..." >&2
+  install_prometheus() { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; }
+  install_prometheus || { apt-get update -qq >/dev/null && install_prometheus; } ||
+    echo "warning: Prometheus could not be installed; the observability suite skips its scrape" >&2
 fi

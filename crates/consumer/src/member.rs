@@ -280,7 +280,7 @@ impl Member {
             tracing::info!(%error, "heartbeat failed: finding the coordinator again, keeping the generation while the session lasts");
             return Ok(Step::Continue);
         }
-        tracing::info!(%error, "rebalance: giving partitions up");
+        tracing::info!(reason = %error, "rebalance: giving partitions up");
         if error.allows_hand_over()
             && unless_stopped(self.shutdown.clone(), self.commit())
                 .await
@@ -309,7 +309,7 @@ impl Member {
                 Step::Continue
             }
             Some(Err(error)) => {
-                tracing::info!(%error, "commit refused: rejoining");
+                tracing::info!(reason = %error, "commit refused: rejoining");
                 Step::Rebalance
             }
         }
@@ -446,7 +446,7 @@ impl Member {
         match self.try_commit().await {
             Ok(()) => true,
             Err(error) => {
-                tracing::info!(%error, "commit refused: rejoining");
+                tracing::info!(reason = %error, "commit refused: rejoining");
                 false
             }
         }

@@ -14,11 +14,13 @@
 //!
 //! The chaos suite (`just chaos`) adds [`proxy`], a TCP proxy that breaks the network on
 //! demand, and [`chaos`], its bookkeeping: what was received while faults played, and each
-//! scenario's verdict row.
+//! scenario's verdict row. The observability suite adds [`prometheus`]: a real Prometheus
+//! server scraping the services, queried through its HTTP API.
 
 pub mod chaos;
 pub mod cluster;
 pub mod group;
+pub mod prometheus;
 pub mod proxy;
 pub mod topic;
 

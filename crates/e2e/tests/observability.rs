@@ -1,7 +1,8 @@
 //! End to end: what the services tell about themselves while they run. With
 //! `--log-format json`, every line they write on stderr is one JSON object a log collector can
 //! read, the final error line included. With `--http`, the producer and the consumer serve
-//! their metrics and probes while they run, and the metrics agree with their summaries.
+//! their metrics and probes while they run, and the metrics agree with their summaries, as
+//! read by a real Prometheus server too (Debian's package).
 
 use std::{
     collections::BTreeMap,
@@ -9,7 +10,7 @@ use std::{
 };
 
 use consumer::Summary as MemberSummary;
-use e2e::{topic::as_strs, Topic};
+use e2e::{prometheus::Prometheus, topic::as_strs, Topic};
 use producer::Summary;
 use serde_json::Value;
 
@@ -189,6 +190,7 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
         ],
     );
     let address = served_address(&consumer);
+    let prometheus = Prometheus::scraping(&[&address]);
     assert_eq!(e2e::http_get(&address, "/healthz").0, 200);
     wait_until_ready(&address);
     let started = Instant::now();
@@ -211,10 +213,27 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
+    // What Prometheus itself read from the consumer, through its query API.
+    let scraped = prometheus.map(|prometheus| {
+        prometheus.wait_for(
+            "consumer_records_consumed_total",
+            Duration::from_secs(30),
+            |series| series.iter().map(|(_, v)| v).sum::<f64>() >= produced.manifest.acked as f64,
+        )
+    });
     e2e::terminate(&consumer);
     let out = e2e::wait(consumer, Duration::from_secs(30));
     assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
     let summary: MemberSummary = out.parse();
+
+    for (labels, value) in scraped.unwrap_or_default() {
+        let event_type = labels["event_type"].as_str().expect("an event_type label");
+        assert_eq!(
+            Some(&(value as u64)),
+            summary.by_type.get(event_type),
+            "Prometheus read {value} {event_type}"
+        );
+    }
 
     for (event_type, count) in &summary.by_type {
         let name = format!("consumer_records_consumed_total{{event_type=\"{event_type}\"}}");

@@ -105,7 +105,7 @@ impl<C: Coordinator> Membership<C> {
                 Err(error) => {
                     self.recover(&error);
                     let wait = self.backoff.next_wait();
-                    tracing::info!(%error, retry_in = ?wait, "group join did not complete");
+                    tracing::info!(reason = %error, retry_in = ?wait, "group join did not complete");
                     tokio::time::sleep(wait).await;
                 }
             }
