@@ -2,8 +2,8 @@
 # The chaos suite (crates/e2e/tests/chaos.rs): producer, consumer group and verifier while faults
 # play, then one verdict table (docs/chaos.md).
 #   chaos.sh [--full] [--soak] [--json]
-#     (default) the short timelines, as CI runs them: about 14 minutes on 2 cores
-#     --full   longer timelines (8 kills, 6 on tansu, 3 crashes): about 25 minutes
+#     (default) the short timelines, as CI runs them: about 8 minutes on 2 cores
+#     --full   longer timelines (8 kills, 6 on tansu, 3 crashes)
 #     --soak   also the soak: a million events through consumer churn (about 7 more minutes)
 #     --json   the verdicts as one JSON array on stdout instead of the table
 # Exit 0 when every scenario passed (nothing lost, every duplicate inside a fault's commit

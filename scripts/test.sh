@@ -8,7 +8,7 @@
 # `mock-cluster`, which starts nothing; they do not run under the other brokers. The secured
 # suites (`security`: SASL_SSL) run once, under `tansu-sasl-ssl` (tansu requiring SCRAM behind a
 # TLS relay, scripts/broker.sh). The chaos suite runs last, on its own, in its short form
-# (scripts/chaos.sh: about 14 minutes).
+# (scripts/chaos.sh: about 8 minutes).
 # Installs what is missing and starts the brokers itself. The stderr of every process a test
 # starts is kept in .run/e2e/<broker>/<suite>/<test>/.
 #   TEST_BROKERS="tansu mock mock-cluster tansu-sasl-ssl"   the brokers to run on
