@@ -85,10 +85,22 @@ pub struct Args {
     #[arg(long, env = "CONSUMER_JSON")]
     pub json: bool,
 
-    /// Serve metrics for Prometheus (`/metrics`) and probes (`/healthz`, `/readyz`: ready
-    /// while consuming in a generation) on this address, e.g. `0.0.0.0:9100`. Off by default.
+    /// Serve the live dashboard (`/`), metrics for Prometheus (`/metrics`) and probes
+    /// (`/healthz`, `/readyz`: ready while consuming in a generation) on this address, e.g.
+    /// `0.0.0.0:9100`. Off by default.
     #[arg(long, env = "CONSUMER_HTTP", value_name = "ADDR", default_value = "", hide_default_value = true, value_parser = http::parse_address)]
     pub http: HttpAddress,
+
+    /// The dashboard's URL as users reach it (a published container port), for the
+    /// `dashboard:` log line. Default: the --http address.
+    #[arg(
+        long,
+        env = "CONSUMER_DASHBOARD_URL",
+        value_name = "URL",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub dashboard_url: String,
 }
 
 impl Flags for Args {

@@ -52,6 +52,26 @@ impl LatencyHistogram {
         self.histogram.len()
     }
 
+    /// The latencies as Prometheus histogram buckets: for each upper bound in `bounds` (seconds,
+    /// ascending), how many fall above the previous bound and up to it, then the rest under
+    /// `f64::MAX` (`+Inf`). Within the histogram's 1% precision.
+    pub fn buckets(&self, bounds: &[f64]) -> Vec<(f64, u64)> {
+        let mut buckets = Vec::with_capacity(bounds.len() + 1);
+        let mut below = 0;
+        for bound in bounds {
+            let up_to = self.histogram.count_between(0, (bound * 1e6) as u64);
+            buckets.push((*bound, up_to - below));
+            below = up_to;
+        }
+        buckets.push((f64::MAX, self.count() - below));
+        buckets
+    }
+
+    /// The sum of the latencies in seconds, from their mean (within the histogram's precision).
+    pub fn sum_seconds(&self) -> f64 {
+        self.histogram.mean() * self.count() as f64 / 1e6
+    }
+
     /// Count, median, 99th percentile and maximum; `None` before the first value.
     pub fn summary(&self) -> Option<LatencySummary> {
         if self.histogram.is_empty() {
@@ -87,6 +107,19 @@ mod tests {
         assert!((49.5..=50.5).contains(&summary.p50_ms), "{summary:?}");
         assert!((98.0..=100.0).contains(&summary.p99_ms), "{summary:?}");
         assert!((99.0..=101.0).contains(&summary.max_ms), "{summary:?}");
+    }
+
+    #[test]
+    fn buckets_count_each_value_once_and_the_rest_under_inf() {
+        let mut histogram = LatencyHistogram::default();
+        for ms in [5, 50, 50, 500, 5_000] {
+            histogram.record(Duration::from_millis(ms));
+        }
+        assert_eq!(
+            histogram.buckets(&[0.01, 0.1, 1.0]),
+            vec![(0.01, 1), (0.1, 2), (1.0, 1), (f64::MAX, 1)]
+        );
+        assert!((histogram.sum_seconds() - 5.605).abs() < 0.06);
     }
 
     #[test]

@@ -2,19 +2,23 @@
 //!
 //! Replicas started with the same group id share the topic's partitions ([`kafka::group`] speaks
 //! the group protocol). The member's loop ([`member`]) fetches its partitions ([`kafka::fetch`]),
-//! counts every record ([`tally`], [`latency`]), prints statistics blocks and a final summary
-//! ([`report`]), and commits processed offsets every `--commit-interval`, before partitions
-//! are given up in a rebalance, and on shutdown (Ctrl+C/SIGTERM), after which it leaves the
-//! group.
+//! counts every record ([`tally`], [`latency`]) and its own group activity ([`activity`]),
+//! prints live statistics ([`terminal`]) and a final summary ([`report`]), and commits processed offsets
+//! every `--commit-interval`, before partitions are given up in a rebalance, and on shutdown
+//! (Ctrl+C/SIGTERM), after which it leaves the group. With `--http` it serves its metrics and
+//! a live dashboard ([`telemetry`], [`metrics`], [`dashboard`]).
 
+pub mod activity;
 pub mod args;
+pub mod dashboard;
 pub mod latency;
 pub mod member;
 pub mod metrics;
 pub mod report;
 pub mod tally;
+pub mod telemetry;
+pub mod terminal;
 
-use prometheus_client::registry::Registry;
 use service::{http, Outcome, Shutdown};
 
 pub use args::Args;
@@ -37,23 +41,11 @@ pub enum Error {
 /// Connects, joins the group and consumes until `shutdown`; then commits, leaves the group and
 /// prints the final summary.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
-    let telemetry = serve_http(&args).await?;
+    let telemetry = telemetry::Telemetry::serve(&args).await?;
     let security = args.kafka.security();
     let client =
         kafka::client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
     member::Member::new(args, client, security, shutdown, telemetry)
         .run()
         .await
-}
-
-/// With `--http`: the metrics and the readiness, served with `/healthz`.
-async fn serve_http(args: &Args) -> Result<Option<member::Telemetry>, Error> {
-    let Some(address) = args.http.0 else {
-        return Ok(None);
-    };
-    let mut registry = Registry::default();
-    let metrics = metrics::Metrics::register(&mut registry);
-    let readiness = http::Readiness::default();
-    http::serve(address, registry, readiness.clone()).await?;
-    Ok(Some(member::Telemetry { metrics, readiness }))
 }

@@ -9,7 +9,7 @@
 //! Every request made while consuming gives way to a stop request, so that a slow broker never
 //! holds a stop up. A fatal group error (authorization, invalid settings) ends the run with it.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, future::Future, io::IsTerminal, sync::Arc, time::Duration};
 
 use kafka::{
     admin,
@@ -19,14 +19,16 @@ use kafka::{
     security::Security,
 };
 use rskafka::client::Client;
-use service::{http::Readiness, Outcome, Shutdown};
+use service::{Outcome, Shutdown};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use crate::{
+    activity::Activity,
     args::Args,
-    metrics::{Membership as MembershipView, Metrics},
-    report::{self, Generations, Summary},
+    report::{self, Summary},
     tally::Tally,
+    telemetry::{MemberView, Telemetry},
+    terminal::LiveView,
     Error,
 };
 
@@ -87,22 +89,16 @@ pub struct Member {
     topic_size: TopicSize,
     /// Waits before rejoining when a generation's partitions could not be set up.
     setup_backoff: Backoff,
-    /// The generations joined, for the summary.
-    generations: Generations,
+    /// The generations joined, commits, failed heartbeats, rebalances.
+    activity: Activity,
     /// When the coordinator last took a heartbeat (or the generation began): until a session
     /// timeout after it, a coordinator out of reach does not end the generation.
     last_heartbeat: Instant,
     shutdown: Shutdown,
-    /// With `--http`: the metrics and the readiness it serves.
+    /// With `--http`: the metrics, the readiness and the dashboard it serves.
     telemetry: Option<Telemetry>,
-}
-
-/// What `--http` serves from the member.
-pub struct Telemetry {
-    /// The metrics, published once a second.
-    pub metrics: Metrics,
-    /// Ready while consuming in a generation (with partitions or none).
-    pub readiness: Readiness,
+    /// How the live statistics are printed.
+    live_view: LiveView,
 }
 
 impl Member {
@@ -124,6 +120,7 @@ impl Member {
             session_timeout: args.session_timeout,
             rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
         };
+        let live_view = LiveView::new(prints_to_terminal(args.json));
         Member {
             membership: Membership::new(config, Arc::clone(&client)),
             client,
@@ -134,26 +131,31 @@ impl Member {
             owned: Vec::new(),
             topic_size: TopicSize::Unknown,
             setup_backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
-            generations: Generations::default(),
+            activity: Activity::default(),
             last_heartbeat: Instant::now(),
             shutdown,
+            live_view,
             telemetry,
         }
     }
 
-    /// Publishes the metrics (with `--http`), and whether the member is ready: consuming in a
-    /// generation.
+    /// Publishes the metrics and the dashboard (with `--http`), and whether the member is
+    /// ready: consuming in a generation.
     fn publish(&mut self, consuming: bool) {
         let Some(telemetry) = &mut self.telemetry else {
             return;
         };
-        telemetry.readiness.set(consuming);
-        let membership = MembershipView {
-            generation: consuming.then_some(self.generations.last).flatten(),
-            rebalances: self.generations.rebalances(),
+        let member = MemberView {
+            group_id: self.membership.group_id(),
+            member_id: self.membership.member_id(),
+            generation: consuming
+                .then_some(self.activity.generations.last)
+                .flatten(),
+            activity: &self.activity,
             partitions: &self.owned,
+            committed: &self.committed,
         };
-        telemetry.metrics.publish(&self.tally, membership);
+        telemetry.publish(&self.tally, member);
     }
 
     /// Runs the member until a stop request, then leaves the group and prints the summary.
@@ -183,12 +185,13 @@ impl Member {
             return Ok(State::Stopping(None));
         };
         self.topic_size = size;
+        let began = Instant::now();
         Ok(
             match unless_stopped(self.shutdown.clone(), self.membership.join()).await {
                 None => State::Stopping(None),
                 Some(joined) => {
                     let generation = joined?;
-                    self.generations.joined(generation.id);
+                    self.activity.joined(generation.id, began.elapsed());
                     self.last_heartbeat = Instant::now();
                     State::Consuming(generation)
                 }
@@ -214,7 +217,7 @@ impl Member {
         };
         self.setup_backoff.reset();
         self.publish(true);
-        let mut published = ticker(METRICS_INTERVAL);
+        let mut published = self.telemetry.is_some().then(|| ticker(METRICS_INTERVAL));
         let mut reader = Reader::start(self.fetch_config(), starts);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
@@ -229,12 +232,12 @@ impl Member {
                 _ = heartbeat.tick() => self.heartbeat().await?,
                 _ = commit.tick() => self.periodic_commit().await,
                 _ = topic_check.tick() => self.check_topic().await,
-                _ = published.tick() => {
+                _ = tick_if(&mut published) => {
                     self.publish(true);
                     Step::Continue
                 }
                 _ = stats.tick() => {
-                    self.print_live_block(self.consumed() - consumed_at_last_block);
+                    self.print_live(self.consumed() - consumed_at_last_block);
                     consumed_at_last_block = self.consumed();
                     Step::Continue
                 }
@@ -273,6 +276,7 @@ impl Member {
             self.last_heartbeat = Instant::now();
             return Ok(Step::Continue);
         };
+        self.activity.heartbeat_failures += 1;
         if error.is_fatal() {
             return Err(error.into());
         }
@@ -390,15 +394,16 @@ impl Member {
         }
     }
 
-    fn print_live_block(&self, consumed_since: u64) {
-        let block = report::block(
-            "Live statistics",
-            &self.tally,
-            &self.owned,
-            consumed_since,
-            self.args.stats_interval,
+    /// The live statistics of the last interval: a block redrawn in place on a terminal, one
+    /// line in logs or when nothing came in.
+    fn print_live(&mut self, consumed_since: u64) {
+        let (tally, owned, interval) = (&self.tally, &self.owned, self.args.stats_interval);
+        let frame = self.live_view.frame(
+            consumed_since == 0,
+            || report::block("Live statistics", tally, owned, consumed_since, interval),
+            || report::line(tally, owned, consumed_since, interval),
         );
-        self.print(&block);
+        self.print(&frame);
     }
 
     /// Where each owned partition starts: the committed offset, or the reset policy. `None`
@@ -459,7 +464,13 @@ impl Member {
             .into_iter()
             .filter(|(p, o)| self.committed.get(p) != Some(o))
             .collect();
-        self.membership.commit(&changed).await?;
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let began = Instant::now();
+        let committed = self.membership.commit(&changed).await;
+        self.activity.committed(began.elapsed(), committed.is_ok());
+        committed?;
         self.committed.extend(changed);
         Ok(())
     }
@@ -513,7 +524,7 @@ impl Member {
                 &self.owned,
                 &self.tally,
                 &self.committed,
-                &self.generations,
+                &self.activity.generations,
             );
             println!(
                 "{}",
@@ -521,6 +532,15 @@ impl Member {
             );
         }
         Ok(Outcome::Success)
+    }
+}
+
+/// Whether the statistics go to a terminal: stdout, or stderr when stdout is for `--json`.
+fn prints_to_terminal(json: bool) -> bool {
+    if json {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
     }
 }
 
@@ -539,6 +559,16 @@ async fn read_topic_size(client: &Client, topic: &str) -> TopicSize {
         Ok(Some(count)) => TopicSize::Partitions(count),
         Ok(None) => TopicSize::Missing,
         Err(_) => TopicSize::Unknown,
+    }
+}
+
+/// The next tick of `ticker`, or never without one.
+async fn tick_if(ticker: &mut Option<tokio::time::Interval>) {
+    match ticker {
+        Some(ticker) => {
+            ticker.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -4,7 +4,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{latency::LatencySummary, tally::Tally};
+use crate::{activity::Generations, latency::LatencySummary, tally::Tally};
 
 /// One statistics block: rate since the last block, totals, invalid records, owned partitions
 /// with their lag.
@@ -16,18 +16,50 @@ pub fn block(
     interval: Duration,
 ) -> String {
     let rate = consumed_since as f64 / interval.as_secs_f64().max(1e-3);
-    let lag: Vec<String> = tally
-        .lag(owned)
-        .iter()
-        .map(|(p, l)| format!("{p} (lag {l})"))
-        .collect();
     let stats = &tally.ingest.stats;
     format!(
         "=== {title} ===\nevents/s    : {rate:.1}\nconsumed    : {}\ninvalid     : {}\npartitions  : {}\n{}",
         stats.total(),
         stats.invalid,
-        if lag.is_empty() { "none".to_string() } else { lag.join(", ") },
+        partitions_with_lag(tally, owned),
         stats.render_tables()
+    )
+}
+
+/// The owned partitions with their lag, `0 (lag 3), 2 (lag 0)`, or `none`.
+fn partitions_with_lag(tally: &Tally, owned: &[i32]) -> String {
+    let lag: Vec<String> = tally
+        .lag(owned)
+        .iter()
+        .map(|(p, l)| format!("{p} (lag {l})"))
+        .collect();
+    if lag.is_empty() {
+        "none".to_string()
+    } else {
+        lag.join(", ")
+    }
+}
+
+/// The live statistics in one line, for logs and idle intervals: the rate since the last one,
+/// totals, and the owned partitions with their lag.
+pub fn line(tally: &Tally, owned: &[i32], consumed_since: u64, interval: Duration) -> String {
+    let stats = &tally.ingest.stats;
+    let rate = if consumed_since == 0 {
+        format!(
+            "idle ({} without records)",
+            humantime::format_duration(interval)
+        )
+    } else {
+        format!(
+            "{:.1} events/s",
+            consumed_since as f64 / interval.as_secs_f64().max(1e-3)
+        )
+    };
+    format!(
+        "live: {rate}, consumed {}, invalid {}, partitions {}\n",
+        stats.total(),
+        stats.invalid,
+        partitions_with_lag(tally, owned),
     )
 }
 
@@ -64,28 +96,6 @@ pub struct Summary {
     pub generation: Option<i32>,
     /// Generations joined after the first: each one a rebalance this member went through.
     pub rebalances: u32,
-}
-
-/// The generations a member joined.
-#[derive(Debug, Default, Clone)]
-pub struct Generations {
-    /// The last one's id.
-    pub last: Option<i32>,
-    /// How many were joined.
-    pub joined: u32,
-}
-
-impl Generations {
-    /// Notes that the member joined generation `id`.
-    pub fn joined(&mut self, id: i32) {
-        self.last = Some(id);
-        self.joined += 1;
-    }
-
-    /// Generations joined after the first.
-    pub fn rebalances(&self) -> u32 {
-        self.joined.saturating_sub(1)
-    }
 }
 
 impl Summary {

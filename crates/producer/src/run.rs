@@ -91,7 +91,7 @@ async fn serve_http(args: &Args) -> Result<(Option<Arc<Metrics>>, Readiness), Er
     };
     let mut registry = Registry::default();
     let metrics = Arc::new(Metrics::register(&mut registry));
-    http::serve(address, registry, readiness.clone()).await?;
+    http::serve(address, registry, readiness.clone(), http::Router::new()).await?;
     Ok((Some(metrics), readiness))
 }
 

@@ -3,6 +3,7 @@
 //! (200 once the service says it is ready, 503 before), for orchestrators' probes.
 //!
 //! The metrics are a registry the service fills ([`prometheus_client`]); a scrape encodes it.
+//! A service may serve pages of its own beside them (the consumer's dashboard at `/`).
 //! Without `--http` nothing is served and the services keep no metrics at all.
 
 use std::{
@@ -13,9 +14,9 @@ use std::{
     },
 };
 
-use axum::{
-    extract::State, http::header, http::StatusCode, response::IntoResponse, routing::get, Router,
-};
+/// The routes a service adds to the endpoints (the consumer's dashboard).
+pub use axum::Router;
+use axum::{extract::State, http::header, http::StatusCode, response::IntoResponse, routing::get};
 use prometheus_client::{encoding::text::encode, registry::Registry};
 
 /// The content type of OpenMetrics' text format, which Prometheus asks for.
@@ -53,6 +54,16 @@ pub fn parse_address(value: &str) -> Result<HttpAddress, String> {
         })
 }
 
+/// The URL of the server bound to `address`, as a browser on this host reaches it: a wildcard
+/// address (`0.0.0.0`, `[::]`) becomes `localhost`.
+pub fn url_of(address: SocketAddr) -> String {
+    if address.ip().is_unspecified() {
+        format!("http://localhost:{}/", address.port())
+    } else {
+        format!("http://{address}/")
+    }
+}
+
 /// Whether the service is ready for work, as `/readyz` says. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Readiness(Arc<AtomicBool>);
@@ -77,12 +88,13 @@ struct Endpoints {
 }
 
 /// Listens on `address` and serves `/metrics` (from `registry`), `/healthz` and `/readyz`
-/// (from `readiness`) in the background until the process ends. Returns the address bound
-/// (port 0 picks a free one), logged as `serving HTTP`.
+/// (from `readiness`), and the service's own `pages`, in the background until the process
+/// ends. Returns the address bound (port 0 picks a free one), logged as `serving HTTP`.
 pub async fn serve(
     address: SocketAddr,
     registry: Registry,
     readiness: Readiness,
+    pages: Router,
 ) -> Result<SocketAddr, BindError> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -98,7 +110,8 @@ pub async fn serve(
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .with_state(endpoints);
+        .with_state(endpoints)
+        .merge(pages);
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::warn!(%error, "the HTTP endpoints stopped");
@@ -142,6 +155,11 @@ mod tests {
             Ok(HttpAddress(Some("0.0.0.0:9100".parse().unwrap())))
         );
         let refused = parse_address("9100").unwrap_err();
+        assert_eq!(
+            url_of("0.0.0.0:9100".parse().unwrap()),
+            "http://localhost:9100/"
+        );
+        assert_eq!(url_of("[::1]:80".parse().unwrap()), "http://[::1]:80/");
         assert!(refused.contains("not an address to listen on"), "{refused}");
     }
 }

@@ -1,7 +1,13 @@
 //! Logs on stderr, so that stdout stays for reports and `--json`: as text for people, or as one
 //! JSON object per line for log collectors (`--log-format json`, env `LOG_FORMAT`).
 
-use std::{io::IsTerminal, sync::OnceLock};
+use std::{
+    io::IsTerminal,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        OnceLock,
+    },
+};
 
 use tracing_subscriber::EnvFilter;
 
@@ -38,6 +44,21 @@ fn parse_format(value: &str) -> Result<LogFormat, String> {
     }
 }
 
+/// Log events written so far, for [`events_written`].
+static EVENTS_WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// How many log events were written so far: a live view redrawn in place on a terminal
+/// checks that none came in between before it moves the cursor back over its last drawing.
+pub fn events_written() -> u64 {
+    EVENTS_WRITTEN.load(Ordering::Relaxed)
+}
+
+/// Stderr, counting each event written to it.
+fn counted_stderr() -> std::io::Stderr {
+    EVENTS_WRITTEN.fetch_add(1, Ordering::Relaxed);
+    std::io::stderr()
+}
+
 /// The format [`init`] set, for the final error line ([`crate::exit`]).
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
 
@@ -54,7 +75,7 @@ pub fn init(format: LogFormat) {
         .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(counted_stderr)
         .with_target(false);
     match format {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
