@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod args;
 pub mod dashboard;
+pub mod group_watch;
 pub mod latency;
 pub mod member;
 pub mod metrics;
@@ -45,6 +46,9 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let security = args.kafka.security();
     let client =
         kafka::client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
+    if let Some(telemetry) = &telemetry {
+        telemetry.watch_group(&args, &client, &security, shutdown.clone());
+    }
     member::Member::new(args, client, security, shutdown, telemetry)
         .run()
         .await

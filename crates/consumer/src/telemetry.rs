@@ -2,16 +2,25 @@
 //! readiness, and the dashboard ([`dashboard`](crate::dashboard)), all brought up to date
 //! once a second from the member's own tallies. Without `--http` none of it exists.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::Utc;
+use kafka::{
+    group::{CoordinatorLink, LinkConfig},
+    security::Security,
+};
 use prometheus_client::registry::Registry;
-use service::http::{self, Readiness};
+use rskafka::client::Client;
+use service::{
+    http::{self, Readiness},
+    Shutdown,
+};
 
 use crate::{
     activity::Activity,
     args::Args,
     dashboard::{Dashboard, PartitionRow, View},
+    group_watch::GroupWatch,
     metrics::{Membership, Metrics},
     tally::Tally,
     Error,
@@ -63,6 +72,29 @@ impl Telemetry {
             readiness,
             dashboard,
         }))
+    }
+
+    /// Looks at the whole group for the dashboard in the background, on connections of its
+    /// own, until `shutdown`.
+    pub fn watch_group(
+        &self,
+        args: &Args,
+        client: &Arc<Client>,
+        security: &Security,
+        shutdown: Shutdown,
+    ) {
+        let link = LinkConfig {
+            group_id: args.group_id.clone(),
+            client_id: args.client_id.clone(),
+            brokers: args.kafka.broker_list(),
+            security: security.clone(),
+        };
+        let watch = GroupWatch {
+            coordinator: CoordinatorLink::new(link, Arc::clone(client)),
+            client: Arc::clone(client),
+            topic: args.kafka.topic.clone(),
+        };
+        tokio::spawn(watch.run(self.dashboard.clone(), shutdown));
     }
 
     /// Brings the metrics and the dashboard up to `tally` and `member`; ready while the member

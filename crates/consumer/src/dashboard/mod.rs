@@ -70,6 +70,52 @@ pub struct PartitionRow {
     pub committed: Option<i64>,
 }
 
+/// The whole group, as its coordinator and the partitions' ends tell it: what every replica's
+/// dashboard shows besides its own member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupView {
+    /// The group's state (`Stable`, `PreparingRebalance`, …).
+    pub state: String,
+    /// Its members: client id, host, member id, partitions.
+    pub members: Vec<GroupMember>,
+    /// Every partition of the topic: its owner, committed offset, end and lag.
+    pub partitions: Vec<GroupPartition>,
+}
+
+/// One member of the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    /// The client id it sent (the hostname by default: the container, in compose).
+    pub client_id: String,
+    /// The host it connected from.
+    pub client_host: String,
+    /// Its member id.
+    pub member_id: String,
+    /// Its partitions of the topic.
+    pub partitions: Vec<i32>,
+}
+
+/// One partition of the topic, for the whole group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupPartition {
+    /// The partition.
+    pub partition: i32,
+    /// The client id of the member that owns it, if any.
+    pub owner: Option<String>,
+    /// The group's committed offset.
+    pub committed: Option<i64>,
+    /// The partition's end (high watermark).
+    pub end: Option<i64>,
+}
+
+impl GroupPartition {
+    /// Records past the committed offset (all of them when nothing was committed).
+    pub fn lag(&self) -> Option<i64> {
+        self.end
+            .map(|end| (end - self.committed.unwrap_or(0)).max(0))
+    }
+}
+
 /// The counts at one moment, for the chart.
 #[derive(Debug, Clone)]
 struct Sample {
@@ -83,6 +129,8 @@ struct Sample {
 struct Board {
     view: Option<View>,
     history: VecDeque<Sample>,
+    /// The last look at the whole group, or why it failed.
+    group: Option<Result<GroupView, String>>,
 }
 
 /// The dashboard: the member publishes to it, the HTTP server renders it. Cheap to clone.
@@ -107,6 +155,11 @@ impl Dashboard {
             board.history.pop_front();
         }
         board.view = Some(view);
+    }
+
+    /// Takes the latest look at the whole group, or why it could not be taken.
+    pub fn publish_group(&self, group: Result<GroupView, String>) {
+        self.board().group = Some(group);
     }
 
     /// The routes: the page at `/`, its live section at `/live`.

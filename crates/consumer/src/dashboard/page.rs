@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt::Write, time::Duration};
 
 use html_escape::encode_text as escape;
 
-use super::{chart, Board, PartitionRow, View};
+use super::{chart, Board, GroupView, PartitionRow, View};
 
 /// The window of the headline rate.
 const RECENT: Duration = Duration::from_secs(10);
@@ -70,6 +70,7 @@ pub fn live(board: &Board) -> String {
         "<h2>Events per second by type, last 5 minutes</h2>{}",
         chart::render(board, &types)
     );
+    group_section(&mut html, board.group.as_ref());
     html.push_str("<div class=\"columns\">");
     type_table(&mut html, &view.by_type, &rates_by_type);
     user_table(&mut html, &view.by_user);
@@ -113,6 +114,54 @@ fn cards(html: &mut String, view: &View, rate: f64) {
         let _ = write!(html, "<div class=\"card\">{label}<b>{value}</b></div>");
     }
     html.push_str("</div>");
+}
+
+/// The whole group: its members and every partition's owner, committed offset, end and lag.
+fn group_section(html: &mut String, group: Option<&Result<GroupView, String>>) {
+    let group = match group {
+        None => return,
+        Some(Err(why)) => {
+            let _ = write!(
+                html,
+                "<h2>The group</h2><p>Not available: {}</p>",
+                escape(why)
+            );
+            return;
+        }
+        Some(Ok(group)) => group,
+    };
+    let _ = write!(
+        html,
+        "<h2>The group: {} member(s), {}</h2><div class=\"columns\"><section><table><tr><th>member (client id)</th><th>host</th><th>partitions</th></tr>",
+        group.members.len(),
+        escape(&group.state)
+    );
+    for member in &group.members {
+        let partitions: Vec<String> = member.partitions.iter().map(i32::to_string).collect();
+        let _ = write!(
+            html,
+            "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            html_escape::encode_double_quoted_attribute(&member.member_id),
+            escape(&member.client_id),
+            escape(&member.client_host),
+            partitions.join(", ")
+        );
+    }
+    html.push_str("</table></section><section><table><tr><th>partition</th><th>owner</th><th>committed</th><th>end</th><th>lag</th></tr>");
+    for row in &group.partitions {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            row.partition,
+            row.owner
+                .as_deref()
+                .map_or("–".into(), |owner| escape(owner).into_owned()),
+            known_or_dash(row.committed),
+            known_or_dash(row.end),
+            known_or_dash(row.lag())
+        );
+    }
+    html.push_str("</table></section></div>");
 }
 
 /// Events by type, with their colour in the chart, share and rate over the last minute.
@@ -164,19 +213,23 @@ fn partition_table(html: &mut String, partitions: &[PartitionRow]) {
     if partitions.is_empty() {
         html.push_str("<tr><td colspan=\"5\">none</td></tr>");
     }
-    let known = |offset: Option<i64>| offset.map_or("–".into(), |offset| offset.to_string());
     for row in partitions {
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             row.partition,
-            known(row.position),
-            known(row.high_watermark),
+            known_or_dash(row.position),
+            known_or_dash(row.high_watermark),
             row.lag,
-            known(row.committed)
+            known_or_dash(row.committed)
         );
     }
     html.push_str("</table></section>");
+}
+
+/// An offset, or a dash when not known.
+fn known_or_dash(offset: Option<i64>) -> String {
+    offset.map_or("–".into(), |offset| offset.to_string())
 }
 
 /// `count` as a percentage of `total`.
@@ -191,7 +244,7 @@ fn share(count: u64, total: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dashboard::{tests::view, Dashboard};
+    use crate::dashboard::{tests::view, Dashboard, GroupMember, GroupPartition};
 
     #[test]
     fn the_first_load_shows_the_numbers_as_text_and_escapes_the_topic() {
@@ -210,6 +263,38 @@ mod tests {
             assert!(page.contains(text), "{text} in\n{page}");
         }
         assert!(!page.contains("<script>alert"), "{page}");
+    }
+
+    #[test]
+    fn the_group_section_lists_members_and_every_partition() {
+        let dashboard = Dashboard::default();
+        dashboard.publish(view(&[("achat", 1)]));
+        dashboard.publish_group(Ok(GroupView {
+            state: "Stable".into(),
+            members: vec![GroupMember {
+                client_id: "consumer-<b>".into(),
+                client_host: "/10.0.0.3".into(),
+                member_id: "m-2".into(),
+                partitions: vec![0, 2],
+            }],
+            partitions: vec![GroupPartition {
+                partition: 2,
+                owner: Some("consumer-<b>".into()),
+                committed: Some(40),
+                end: Some(45),
+            }],
+        }));
+        let page = live(&dashboard.board());
+        for text in [
+            "The group: 1 member(s), Stable",
+            "<td title=\"m-2\">consumer-&lt;b&gt;</td><td>/10.0.0.3</td><td>0, 2</td>",
+            "<td>2</td><td>consumer-&lt;b&gt;</td><td>40</td><td>45</td><td>5</td>",
+        ] {
+            assert!(page.contains(text), "{text} in\n{page}");
+        }
+        dashboard.publish_group(Err("DescribeGroups: not offered".into()));
+        let page = live(&dashboard.board());
+        assert!(page.contains("Not available: DescribeGroups"), "{page}");
     }
 
     #[test]

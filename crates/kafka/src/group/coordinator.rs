@@ -8,7 +8,8 @@ use bytes::Bytes;
 use rskafka::client::Client;
 
 use super::{
-    error::{GroupError, GroupRequest},
+    describe::{self, GroupDescription},
+    error::{GroupError, GroupRequest, Recovery},
     requests::{self, JoinAnswer, JoinParams, Joined, REQUEST_TIMEOUT},
 };
 use crate::{admin, connection::Connection, security::Security};
@@ -102,6 +103,20 @@ impl CoordinatorLink {
             self.connection = Some(connection);
         }
         Ok(self.connection.as_mut().expect("just set"))
+    }
+
+    /// DescribeGroups: the group's state and members, with their assignments.
+    pub async fn describe_group(&mut self) -> Result<GroupDescription, GroupError> {
+        let group_id = self.config.group_id.clone();
+        let connection = self.connection(GroupRequest::DescribeGroups).await?;
+        let described = describe::describe_group(connection, &group_id).await;
+        if described
+            .as_ref()
+            .is_err_and(|e| e.recovery() == Recovery::Rediscover)
+        {
+            self.rediscover();
+        }
+        described
     }
 
     async fn find_coordinator(&self) -> Result<String, GroupError> {

@@ -37,6 +37,8 @@ pub enum GroupRequest {
     LeaveGroup,
     /// The partition counts the leader assigns from.
     Metadata,
+    /// Describing the group's members (the dashboard's group view).
+    DescribeGroups,
 }
 
 impl fmt::Display for GroupRequest {

@@ -10,6 +10,7 @@
 pub mod assignor;
 pub mod codec;
 pub mod coordinator;
+pub mod describe;
 pub mod error;
 mod membership;
 pub mod requests;
@@ -18,7 +19,8 @@ use std::time::Duration;
 
 use crate::security::Security;
 
-pub use coordinator::{Coordinator, CoordinatorLink};
+pub use coordinator::{Coordinator, CoordinatorLink, LinkConfig};
+pub use describe::{GroupDescription, MemberDescription};
 pub use error::{Cause, GroupError, GroupRequest, Recovery};
 pub use membership::Membership;
 

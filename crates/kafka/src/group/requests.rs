@@ -32,14 +32,14 @@ use crate::{
 /// How long an ordinary group request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn check(request: GroupRequest, code: i16) -> Result<(), GroupError> {
+pub(crate) fn check(request: GroupRequest, code: i16) -> Result<(), GroupError> {
     match code.err() {
         None => Ok(()),
         Some(error) => Err(GroupError::refused(request, error)),
     }
 }
 
-async fn send<R: Request>(
+pub(crate) async fn send<R: Request>(
     connection: &mut Connection,
     name: GroupRequest,
     request: &R,

@@ -1,0 +1,151 @@
+//! The whole group for the dashboard, looked at every few seconds beside the member's loop (so
+//! that it never holds a heartbeat up): its members and their partitions (DescribeGroups), the
+//! group's committed offsets (OffsetFetch) and the partitions' ends (ListOffsets), hence the
+//! group's lag on every partition. Every replica shows the same, whichever one a user reaches.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use kafka::group::{Coordinator, CoordinatorLink, GroupDescription};
+use rskafka::client::{
+    partition::{OffsetAt, UnknownTopicHandling},
+    Client,
+};
+use service::Shutdown;
+
+use crate::dashboard::{Dashboard, GroupMember, GroupPartition, GroupView};
+
+/// How often the group is looked at.
+const INTERVAL: Duration = Duration::from_secs(3);
+
+/// How long one look may take before it counts as failed.
+const LOOK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a look at the group needs.
+pub struct GroupWatch {
+    /// The group's coordinator, on a connection of its own.
+    pub coordinator: CoordinatorLink,
+    /// The cluster, for the partitions' ends.
+    pub client: Arc<Client>,
+    /// The topic the group consumes.
+    pub topic: String,
+}
+
+impl GroupWatch {
+    /// Looks at the group every few seconds and hands what it saw to `dashboard`, until
+    /// `shutdown`.
+    pub async fn run(mut self, dashboard: Dashboard, mut shutdown: Shutdown) {
+        loop {
+            let look = tokio::time::timeout(LOOK_TIMEOUT, self.look()).await;
+            let seen = look.unwrap_or_else(|_| Err("no answer within 5 s".into()));
+            dashboard.publish_group(seen);
+            tokio::select! {
+                _ = shutdown.requested() => return,
+                _ = tokio::time::sleep(INTERVAL) => {}
+            }
+        }
+    }
+
+    /// One look: the members, then the committed offsets and ends of every partition.
+    async fn look(&mut self) -> Result<GroupView, String> {
+        let described = self
+            .coordinator
+            .describe_group()
+            .await
+            .map_err(|e| e.to_string())?;
+        let count = kafka::admin::partition_count(&self.client, &self.topic)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or(0);
+        let partitions: Vec<i32> = (0..i32::try_from(count).unwrap_or(i32::MAX)).collect();
+        let committed = self
+            .coordinator
+            .fetch_offsets(&self.topic, &partitions)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut ends = BTreeMap::new();
+        for partition in &partitions {
+            ends.insert(*partition, self.end_of(*partition).await);
+        }
+        Ok(view_of(&described, &self.topic, &committed, &ends))
+    }
+
+    /// The end of `partition`, `None` when it could not be read.
+    async fn end_of(&self, partition: i32) -> Option<i64> {
+        let client = self
+            .client
+            .partition_client(&self.topic, partition, UnknownTopicHandling::Error)
+            .await
+            .ok()?;
+        client.get_offset(OffsetAt::Latest).await.ok()
+    }
+}
+
+/// The group view from what the coordinator and the partitions said.
+fn view_of(
+    described: &GroupDescription,
+    topic: &str,
+    committed: &BTreeMap<i32, Option<i64>>,
+    ends: &BTreeMap<i32, Option<i64>>,
+) -> GroupView {
+    let members: Vec<GroupMember> = described
+        .members
+        .iter()
+        .map(|member| GroupMember {
+            client_id: member.client_id.clone(),
+            client_host: member.client_host.clone(),
+            member_id: member.member_id.clone(),
+            partitions: member.partitions.get(topic).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let owner_of = |partition: i32| {
+        members
+            .iter()
+            .find(|member| member.partitions.contains(&partition))
+            .map(|member| member.client_id.clone())
+    };
+    let partitions = ends
+        .iter()
+        .map(|(partition, end)| GroupPartition {
+            partition: *partition,
+            owner: owner_of(*partition),
+            committed: committed.get(partition).copied().flatten(),
+            end: *end,
+        })
+        .collect();
+    GroupView {
+        state: described.state.clone(),
+        members,
+        partitions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka::group::MemberDescription;
+
+    use super::*;
+
+    #[test]
+    fn each_partition_gets_its_owner_committed_offset_and_lag() {
+        let described = GroupDescription {
+            state: "Stable".into(),
+            members: vec![MemberDescription {
+                member_id: "m-1".into(),
+                client_id: "consumer-a".into(),
+                client_host: "/10.0.0.2".into(),
+                partitions: BTreeMap::from([("evenements".to_string(), vec![1])]),
+            }],
+        };
+        let view = view_of(
+            &described,
+            "evenements",
+            &BTreeMap::from([(0, None), (1, Some(40))]),
+            &BTreeMap::from([(0, Some(10)), (1, Some(50))]),
+        );
+        assert_eq!(view.members[0].partitions, vec![1]);
+        let lags: Vec<_> = view.partitions.iter().map(GroupPartition::lag).collect();
+        assert_eq!(lags, vec![Some(10), Some(10)]);
+        assert_eq!(view.partitions[0].owner, None);
+        assert_eq!(view.partitions[1].owner.as_deref(), Some("consumer-a"));
+    }
+}
