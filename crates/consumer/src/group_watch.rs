@@ -97,17 +97,10 @@ fn view_of(
             partitions: member.partitions.get(topic).cloned().unwrap_or_default(),
         })
         .collect();
-    let owner_of = |partition: i32| {
-        members
-            .iter()
-            .find(|member| member.partitions.contains(&partition))
-            .map(|member| member.client_id.clone())
-    };
     let partitions = ends
         .iter()
         .map(|(partition, end)| GroupPartition {
             partition: *partition,
-            owner: owner_of(*partition),
             committed: committed.get(partition).copied().flatten(),
             end: *end,
         })
@@ -145,7 +138,7 @@ mod tests {
         assert_eq!(view.members[0].partitions, vec![1]);
         let lags: Vec<_> = view.partitions.iter().map(GroupPartition::lag).collect();
         assert_eq!(lags, vec![Some(10), Some(10)]);
-        assert_eq!(view.partitions[0].owner, None);
-        assert_eq!(view.partitions[1].owner.as_deref(), Some("consumer-a"));
+        assert!(view.owner_of(0).is_none());
+        assert_eq!(view.owner_of(1).map(GroupMember::label), Some("consumer-a"));
     }
 }

@@ -96,16 +96,7 @@ fn rate_points(board: &Board) -> Vec<(Duration, BTreeMap<String, f64>)> {
         .windows(2)
         .map(|pair| {
             let (newer, older) = (pair[0], pair[1]);
-            let seconds = newer.at.duration_since(older.at).as_secs_f64();
-            let rates = newer
-                .by_type
-                .iter()
-                .map(|(kind, count)| {
-                    let before = older.by_type.get(kind).copied().unwrap_or(0);
-                    (kind.clone(), (count - before) as f64 / seconds)
-                })
-                .collect();
-            (last.at.duration_since(newer.at), rates)
+            (last.at.duration_since(newer.at), newer.rates_since(older))
         })
         .collect()
 }

@@ -78,7 +78,7 @@ pub struct GroupView {
     pub state: String,
     /// Its members: client id, host, member id, partitions.
     pub members: Vec<GroupMember>,
-    /// Every partition of the topic: its owner, committed offset, end and lag.
+    /// Every partition of the topic: its committed offset, end and lag.
     pub partitions: Vec<GroupPartition>,
 }
 
@@ -100,12 +100,42 @@ pub struct GroupMember {
 pub struct GroupPartition {
     /// The partition.
     pub partition: i32,
-    /// The client id of the member that owns it, if any.
-    pub owner: Option<String>,
     /// The group's committed offset.
     pub committed: Option<i64>,
     /// The partition's end (high watermark).
     pub end: Option<i64>,
+}
+
+impl GroupView {
+    /// The member that owns `partition`, if any.
+    pub fn owner_of(&self, partition: i32) -> Option<&GroupMember> {
+        self.members
+            .iter()
+            .find(|member| member.partitions.contains(&partition))
+    }
+
+    /// Completes what the coordinator left out about this member (tansu sends member ids
+    /// only): its partitions, as it knows them itself.
+    fn fill_in_ourselves(&mut self, ours: &View) {
+        let partitions: Vec<i32> = ours.partitions.iter().map(|row| row.partition).collect();
+        for member in &mut self.members {
+            if member.member_id == ours.member_id && member.partitions.is_empty() {
+                member.partitions.clone_from(&partitions);
+            }
+        }
+    }
+}
+
+impl GroupMember {
+    /// How the member is named on the page: its client id, or its member id when the
+    /// coordinator did not say.
+    pub fn label(&self) -> &str {
+        if self.client_id.is_empty() {
+            &self.member_id
+        } else {
+            &self.client_id
+        }
+    }
 }
 
 impl GroupPartition {
@@ -122,6 +152,20 @@ struct Sample {
     at: Instant,
     total: u64,
     by_type: BTreeMap<String, u64>,
+}
+
+impl Sample {
+    /// Events per second of each type from `older` to this sample.
+    fn rates_since(&self, older: &Sample) -> BTreeMap<String, f64> {
+        let seconds = self.at.duration_since(older.at).as_secs_f64();
+        self.by_type
+            .iter()
+            .map(|(kind, count)| {
+                let before = older.by_type.get(kind).copied().unwrap_or(0);
+                (kind.clone(), (count - before) as f64 / seconds)
+            })
+            .collect()
+    }
 }
 
 /// What the page is made from: the last view and the counts of the last five minutes.
@@ -158,8 +202,12 @@ impl Dashboard {
     }
 
     /// Takes the latest look at the whole group, or why it could not be taken.
-    pub fn publish_group(&self, group: Result<GroupView, String>) {
-        self.board().group = Some(group);
+    pub fn publish_group(&self, mut group: Result<GroupView, String>) {
+        let mut board = self.board();
+        if let (Ok(group), Some(ours)) = (&mut group, &board.view) {
+            group.fill_in_ourselves(ours);
+        }
+        board.group = Some(group);
     }
 
     /// The routes: the page at `/`, its live section at `/live`.
@@ -198,15 +246,10 @@ impl Board {
         if seconds <= 0.0 {
             return (0.0, BTreeMap::new());
         }
-        let by_type = last
-            .by_type
-            .iter()
-            .map(|(kind, count)| {
-                let before = first.by_type.get(kind).copied().unwrap_or(0);
-                (kind.clone(), (count - before) as f64 / seconds)
-            })
-            .collect();
-        ((last.total - first.total) as f64 / seconds, by_type)
+        (
+            (last.total - first.total) as f64 / seconds,
+            last.rates_since(first),
+        )
     }
 
     /// The oldest sample no older than `window` before the last.
@@ -247,6 +290,32 @@ mod tests {
             latency: None,
             taken: Utc::now(),
         }
+    }
+
+    #[test]
+    fn a_member_known_by_id_only_gets_its_own_partitions_filled_in() {
+        let dashboard = Dashboard::default();
+        dashboard.publish(view(&[("achat", 1)]));
+        let anonymous = |member_id: &str| GroupMember {
+            client_id: String::new(),
+            client_host: String::new(),
+            member_id: member_id.into(),
+            partitions: Vec::new(),
+        };
+        dashboard.publish_group(Ok(GroupView {
+            state: "Stable".into(),
+            members: vec![anonymous("consumer-1"), anonymous("other")],
+            partitions: Vec::new(),
+        }));
+        let board = dashboard.board();
+        let Some(Ok(group)) = &board.group else {
+            panic!("a group view")
+        };
+        assert_eq!(
+            group.owner_of(2).map(GroupMember::label),
+            Some("consumer-1")
+        );
+        assert!(group.members[1].partitions.is_empty());
     }
 
     #[test]

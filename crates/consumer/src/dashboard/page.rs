@@ -142,9 +142,9 @@ fn group_section(html: &mut String, group: Option<&Result<GroupView, String>>) {
             html,
             "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
             html_escape::encode_double_quoted_attribute(&member.member_id),
-            escape(&member.client_id),
-            escape(&member.client_host),
-            partitions.join(", ")
+            escape(member.label()),
+            escape(or_dash(&member.client_host)),
+            or_dash(&partitions.join(", "))
         );
     }
     html.push_str("</table></section><section><table><tr><th>partition</th><th>owner</th><th>committed</th><th>end</th><th>lag</th></tr>");
@@ -153,9 +153,9 @@ fn group_section(html: &mut String, group: Option<&Result<GroupView, String>>) {
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             row.partition,
-            row.owner
-                .as_deref()
-                .map_or("–".into(), |owner| escape(owner).into_owned()),
+            group
+                .owner_of(row.partition)
+                .map_or("–".into(), |owner| escape(owner.label()).into_owned()),
             known_or_dash(row.committed),
             known_or_dash(row.end),
             known_or_dash(row.lag())
@@ -227,6 +227,15 @@ fn partition_table(html: &mut String, partitions: &[PartitionRow]) {
     html.push_str("</table></section>");
 }
 
+/// `text`, or a dash when it is empty (not known).
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() {
+        "–"
+    } else {
+        text
+    }
+}
+
 /// An offset, or a dash when not known.
 fn known_or_dash(offset: Option<i64>) -> String {
     offset.map_or("–".into(), |offset| offset.to_string())
@@ -279,7 +288,6 @@ mod tests {
             }],
             partitions: vec![GroupPartition {
                 partition: 2,
-                owner: Some("consumer-<b>".into()),
                 committed: Some(40),
                 end: Some(45),
             }],
