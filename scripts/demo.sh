@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole pipeline on this machine, no Docker: a local tansu broker (sqlite storage), the
 # producer, two consumers in one group and the verifier. Cleans up after itself.
+# Each consumer serves its live dashboard on 127.0.0.1:DEMO_HTTP_PORT+i (19181, 19182); on a
+# terminal the demo waits for Enter before stopping them, so that the dashboards can be looked at.
 #   demo.sh           plaintext
 #   demo.sh --secure  SASL_SSL: SCRAM-SHA-512 through a TLS relay with a CA made for the demo,
 #                     every service configured by one client.properties (docs/connecting.md)
@@ -11,6 +13,7 @@ cd "$PIPELINE_ROOT"
 count=${DEMO_COUNT:-1000}
 rate=${DEMO_RATE:-200}
 port=${DEMO_PORT:-19192}
+http_port=${DEMO_HTTP_PORT:-19180}
 broker=tansu-demo
 [ "${1:-}" = --secure ] && broker=tansu-sasl-ssl-demo
 "$PIPELINE_ROOT/scripts/install.sh"
@@ -39,13 +42,18 @@ fi
 # The consumers first, as in a deployment: they join the group and wait for the topic, then
 # share its partitions while the producer writes.
 for i in 1 2; do
-  "$bin/consumer" --client-id "demo-consumer-$i" --stats-interval 2s > ".run/demo-consumer-$i.log" 2>&1 &
+  "$bin/consumer" --client-id "demo-consumer-$i" --stats-interval 2s --http "127.0.0.1:$((http_port + i))" \
+    > ".run/demo-consumer-$i.log" 2>&1 &
   pids+=($!)
 done
 echo "two consumers started in group $KAFKA_GROUP_ID (logs: .run/demo-consumer-*.log)"
+echo "dashboards: http://127.0.0.1:$((http_port + 1))/ and http://127.0.0.1:$((http_port + 2))/"
 "$bin/producer" --count "$count" --rate "$rate" --partitions 3
 echo "letting the consumers finish reading for 8 s..."
 sleep 8
+if [ -t 0 ]; then
+  read -rp "the dashboards stay up until you press Enter: http://127.0.0.1:$((http_port + 1))/ " _
+fi
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done
 wait "${pids[@]}" || true
 pids=()

@@ -15,8 +15,10 @@
 //! The chaos suite (`just chaos`) adds [`proxy`], a TCP proxy that breaks the network on
 //! demand, and [`chaos`], its bookkeeping: what was received while faults played, and each
 //! scenario's verdict row. The observability suite adds [`prometheus`]: a real Prometheus
-//! server scraping the services, queried through its HTTP API.
+//! server scraping the services, queried through its HTTP API; and [`browser`]: a headless
+//! Chromium that loads the pages the services write or serve.
 
+pub mod browser;
 pub mod chaos;
 pub mod cluster;
 pub mod group;

@@ -31,7 +31,7 @@ fn a_run_that_delivers_everything_exits_0() {
 #[ignore = "end-to-end: needs a broker, run `just test`"]
 fn bad_flags_exit_2_before_connecting() {
     // The table of docs/errors.md, row by row.
-    let cases: [(&str, &[&str], &str); 22] = [
+    let cases: [(&str, &[&str], &str); 23] = [
         (
             "producer",
             &["--http", "9100"],
@@ -97,6 +97,11 @@ fn bad_flags_exit_2_before_connecting() {
             "--fetch-max-wait must be at least 1ms",
         ),
         ("verifier", &["--samples", "many"], "'many'"),
+        (
+            "verifier",
+            &["--metrics-file", "verifier.txt"],
+            "--metrics-file verifier.txt must end in .prom",
+        ),
         ("smoke", &["--count", "0"], "'--count <COUNT>'"),
         (
             "smoke",

@@ -168,11 +168,9 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
     samples
 }
 
-#[test]
-#[ignore = "end-to-end: needs a broker, run `just test`"]
-fn the_consumer_serves_metrics_that_agree_with_its_summary() {
-    let topic = Topic::new("metrics-consumer");
-    let produced = topic.produce(&["--count", "60"]);
+/// A consumer serving `--http` on a free port, in a group of its own, printing its summary as
+/// JSON; and the address it serves.
+fn consumer_serving_http(topic: &Topic) -> (std::process::Child, String) {
     let consumer = e2e::spawn(
         e2e::binary("consumer"),
         &[
@@ -190,12 +188,14 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
         ],
     );
     let address = served_address(&consumer);
-    let prometheus = Prometheus::scraping(&[&address]);
-    assert_eq!(e2e::http_get(&address, "/healthz").0, 200);
-    wait_until_ready(&address);
+    (consumer, address)
+}
+
+/// Scrapes `/metrics` until the consumer counted `acked` events; its samples then.
+fn wait_until_consumed(address: &str, acked: u64) -> BTreeMap<String, f64> {
     let started = Instant::now();
-    let metrics = loop {
-        let (status, text) = e2e::http_get(&address, "/metrics");
+    loop {
+        let (status, text) = e2e::http_get(address, "/metrics");
         assert_eq!(status, 200, "{text}");
         let metrics = samples(&text);
         let consumed: f64 = metrics
@@ -203,16 +203,35 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
             .filter(|(name, _)| name.starts_with("consumer_records_consumed_total{"))
             .map(|(_, value)| value)
             .sum();
-        if consumed >= produced.manifest.acked as f64 {
-            break metrics;
+        if consumed >= acked as f64 {
+            return metrics;
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "consumed {consumed} of {}: {text}",
-            produced.manifest.acked
+            "consumed {consumed} of {acked}: {text}"
         );
         std::thread::sleep(Duration::from_millis(200));
-    };
+    }
+}
+
+/// Stops the consumer and reads its summary.
+fn stop_consumer(consumer: std::process::Child) -> MemberSummary {
+    e2e::terminate(&consumer);
+    let out = e2e::wait(consumer, Duration::from_secs(30));
+    assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
+    out.parse()
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn the_consumer_serves_metrics_that_agree_with_its_summary() {
+    let topic = Topic::new("metrics-consumer");
+    let produced = topic.produce(&["--count", "60"]);
+    let (consumer, address) = consumer_serving_http(&topic);
+    let prometheus = Prometheus::scraping(&[&address]);
+    assert_eq!(e2e::http_get(&address, "/healthz").0, 200);
+    wait_until_ready(&address);
+    let metrics = wait_until_consumed(&address, produced.manifest.acked);
     // What Prometheus itself read from the consumer, through its query API.
     let scraped = prometheus.map(|prometheus| {
         prometheus.wait_for(
@@ -221,10 +240,7 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
             |series| series.iter().map(|(_, v)| v).sum::<f64>() >= produced.manifest.acked as f64,
         )
     });
-    e2e::terminate(&consumer);
-    let out = e2e::wait(consumer, Duration::from_secs(30));
-    assert_eq!(out.code, Some(0), "consumer: {}", out.stderr);
-    let summary: MemberSummary = out.parse();
+    let summary = stop_consumer(consumer);
 
     for (labels, value) in scraped.unwrap_or_default() {
         let event_type = labels["event_type"].as_str().expect("an event_type label");
@@ -239,6 +255,21 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
         let name = format!("consumer_records_consumed_total{{event_type=\"{event_type}\"}}");
         assert_eq!(metrics.get(&name), Some(&(*count as f64)), "{name}");
     }
+    for (user, count) in &summary.by_user {
+        let name = format!("consumer_records_consumed_by_user_total{{user_id=\"{user}\"}}");
+        assert_eq!(metrics.get(&name), Some(&(*count as f64)), "{name}");
+    }
+    assert_eq!(
+        metrics["pipeline_end_to_end_latency_seconds_count"],
+        summary.valid as f64 + summary.invalid as f64,
+        "one latency per record"
+    );
+    assert_eq!(
+        metrics["pipeline_end_to_end_latency_seconds_bucket{le=\"+Inf\"}"],
+        metrics["pipeline_end_to_end_latency_seconds_count"]
+    );
+    assert_eq!(metrics["consumer_commit_failures_total"], 0.0);
+    assert_eq!(metrics["consumer_heartbeat_failures_total"], 0.0);
     assert_eq!(metrics["consumer_records_invalid_total"], 0.0);
     assert_eq!(metrics["consumer_records_lag_max"], 0.0);
     assert_eq!(
@@ -253,4 +284,55 @@ fn the_consumer_serves_metrics_that_agree_with_its_summary() {
         metrics["consumer_rebalances_total"],
         f64::from(summary.rebalances)
     );
+}
+
+#[test]
+#[ignore = "end-to-end: needs a broker, run `just test`"]
+fn the_dashboard_shows_the_live_numbers_in_a_browser() {
+    let topic = Topic::new("dashboard");
+    let produced = topic.produce(&["--count", "120"]);
+    let (consumer, address) = consumer_serving_http(&topic);
+    wait_until_consumed(&address, produced.manifest.acked);
+    let url = format!("http://{address}/");
+    // The first load, as a browser without scripts gets it: the numbers are in the text.
+    let (status, first_load) = e2e::http_get(&address, "/");
+    assert_eq!(status, 200, "{first_load}");
+    // In Chromium, after its script swapped the live section in at least once.
+    let dom = e2e::browser::dump_dom(&url, Duration::from_secs(3));
+    let screenshot = std::env::temp_dir().join(format!("{}.png", e2e::unique_topic("dashboard")));
+    let shot = e2e::browser::screenshot(&url, &screenshot, (1100, 1250));
+    if shot.is_some() {
+        let png = std::fs::read(&screenshot).expect("the screenshot");
+        assert!(
+            png.starts_with(b"\x89PNG"),
+            "a PNG at {}",
+            screenshot.display()
+        );
+        let _ = std::fs::remove_file(&screenshot);
+    }
+    let summary = stop_consumer(consumer);
+
+    let mut pages = vec![("the first load", first_load)];
+    if let Some(dom) = dom {
+        assert!(
+            dom.contains("data-refreshed="),
+            "the script swapped the live section in: {dom}"
+        );
+        pages.push(("Chromium's DOM", dom));
+    }
+    for (what, html) in pages {
+        let text = e2e::browser::text_of(&html);
+        let consumed = format!("consumed {}", summary.consumed);
+        assert!(text.contains(&consumed), "{what} shows {consumed}: {text}");
+        let generation = format!("generation {}", summary.generation.expect("a generation"));
+        assert!(text.contains(&generation), "{what}: {generation}: {text}");
+        for (event_type, count) in &summary.by_type {
+            let row = format!("{event_type} {count} ");
+            assert!(text.contains(&row), "{what} shows {row}: {text}");
+        }
+        for (user, count) in &summary.by_user {
+            let row = format!("{user} {count} ");
+            assert!(text.contains(&row), "{what} shows {row}: {text}");
+        }
+    }
 }

@@ -5,11 +5,21 @@
 //! It reads the runs' manifests from the runs topic, scans every partition to the high
 //! watermark taken at the start ([`scan`]), reconciles the seqs seen with the manifests and
 //! prints the report ([`report`]). The verdict is the exit code: 0 when no finished run lost
-//! anything, 1 on a loss.
+//! anything, 1 on a loss. Whatever the verdict, the report can also be written to files:
+//! Prometheus text for node_exporter's textfile collector ([`metrics_file`], `--metrics-file`)
+//! and a self-contained HTML page ([`html`], `--html`), each replaced whole ([`atomic_file`]).
 
 pub mod args;
+pub mod atomic_file;
+pub mod html;
+pub mod metrics_file;
 pub mod report;
 pub mod scan;
+
+use std::{
+    path::{Path, PathBuf},
+    time::SystemTime,
+};
 
 use kafka::{admin, client};
 use service::Outcome;
@@ -23,6 +33,19 @@ pub enum Error {
     /// The cluster could not be reached, or a read failed.
     #[error(transparent)]
     Kafka(#[from] kafka::Error),
+
+    /// A report file (`--metrics-file`, `--html`) could not be written: a missing folder, no
+    /// permission, a full disk.
+    #[error("cannot write {flag} {}: {source}", path.display())]
+    Write {
+        /// The flag that named the file.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Reads the manifests and the whole topic, prints the report, and gives the verdict.
@@ -61,11 +84,36 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
         inventory,
         runs,
     };
+    let json = report.to_json();
     if args.json {
-        let json = serde_json::to_string(&report.to_json()).expect("reports serialise");
-        println!("{json}");
+        let text = serde_json::to_string(&json).expect("reports serialise");
+        println!("{text}");
     } else {
         print!("{report}");
     }
+    write_files(&args, &json)?;
     Ok(Outcome::from_check(!report.has_loss()))
+}
+
+/// Writes the files the flags ask for (`--metrics-file`, `--html`), each atomically.
+fn write_files(args: &Args, report: &ReportJson) -> Result<(), Error> {
+    if let Some(path) = &args.metrics_file {
+        let text = metrics_file::render(report, SystemTime::now());
+        write_file("--metrics-file", path, &text)?;
+    }
+    if let Some(path) = &args.html {
+        write_file("--html", path, &html::render(report))?;
+    }
+    Ok(())
+}
+
+/// Writes `contents` to `path` whole, or says which flag's file could not be written.
+fn write_file(flag: &'static str, path: &Path, contents: &str) -> Result<(), Error> {
+    atomic_file::write(path, contents.as_bytes()).map_err(|source| Error::Write {
+        flag,
+        path: path.to_path_buf(),
+        source,
+    })?;
+    tracing::info!(path = %path.display(), "wrote {flag}");
+    Ok(())
 }

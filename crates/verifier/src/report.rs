@@ -141,22 +141,47 @@ impl fmt::Display for Report {
 
 impl Report {
     fn verdict(&self) -> String {
-        let finished: Vec<&RunReport> = self.runs.iter().filter(|r| r.finished).collect();
-        let acked: u64 = finished.iter().map(|r| r.acked).sum();
-        let received: u64 = finished.iter().map(|r| r.acked - r.lost).sum();
-        if finished.is_empty() {
-            return "VERDICT: no finished producer run to check (no manifest found)".into();
-        }
-        let share = if acked == 0 {
-            100.0
-        } else {
-            100.0 * received as f64 / acked as f64
-        };
-        let word = if self.has_loss() { "LOSS" } else { "OK" };
-        format!(
-            "VERDICT: {word}: {share:.2}% of acknowledged events received ({received}/{acked}) over {} finished run(s)",
-            finished.len()
-        )
+        verdict_line(&self.runs)
+    }
+}
+
+impl ReportJson {
+    /// The report's last line, `VERDICT: …`, as the text report ends.
+    pub fn verdict(&self) -> String {
+        verdict_line(&self.runs)
+    }
+}
+
+/// The verdict over `runs`: the share of acknowledged events of finished runs that arrived.
+fn verdict_line(runs: &[RunReport]) -> String {
+    let finished: Vec<&RunReport> = runs.iter().filter(|r| r.finished).collect();
+    let acked: u64 = finished.iter().map(|r| r.acked).sum();
+    let received: u64 = finished.iter().map(|r| r.acked - r.lost).sum();
+    if finished.is_empty() {
+        return "VERDICT: no finished producer run to check (no manifest found)".into();
+    }
+    let share = if acked == 0 {
+        100.0
+    } else {
+        100.0 * received as f64 / acked as f64
+    };
+    let word = if runs.iter().any(RunReport::has_loss) {
+        "LOSS"
+    } else {
+        "OK"
+    };
+    format!(
+        "VERDICT: {word}: {share:.2}% of acknowledged events received ({received}/{acked}) over {} finished run(s)",
+        finished.len()
+    )
+}
+
+/// The status word of a run, as the audit table shows it.
+pub fn run_status(run: &RunReport) -> &'static str {
+    match (run.finished, run.complete) {
+        (true, true) => "complete",
+        (true, false) => "LOST",
+        (false, _) => "unfinished (no manifest)",
     }
 }
 
@@ -178,30 +203,31 @@ fn render_runs(runs: &[RunReport]) -> String {
         "run_id", "acked", "received", "lost", "duplicates", "order"
     );
     for r in runs {
-        let status = match (r.finished, r.complete) {
-            (true, true) => "complete",
-            (true, false) => "LOST",
-            (false, _) => "unfinished (no manifest)",
-        };
+        let status = run_status(r);
         let _ = writeln!(
             out,
             "  {:<width$}  {:>9}  {:>9}  {:>7}  {:>10}  {:>6}  {status}",
             r.run_id, r.acked, r.received, r.lost, r.duplicates, r.order_violations
         );
         if !r.lost_ranges.is_empty() {
-            let label = if r.finished {
-                "lost seqs"
-            } else {
-                "gaps below the highest seq"
-            };
+            let label = lost_label(r);
             let _ = writeln!(out, "    {label}: {}", format_ranges(&r.lost_ranges));
         }
     }
     out
 }
 
+/// What a run's missing seqs are: lost (finished run) or gaps below the highest seq seen.
+pub fn lost_label(run: &RunReport) -> &'static str {
+    if run.finished {
+        "lost seqs"
+    } else {
+        "gaps below the highest seq"
+    }
+}
+
 /// `[[3,3],[10,19]]` → `3, 10-19`, cut after 20 ranges.
-fn format_ranges(ranges: &[[u64; 2]]) -> String {
+pub fn format_ranges(ranges: &[[u64; 2]]) -> String {
     const SHOWN: usize = 20;
     let mut parts: Vec<String> = ranges
         .iter()
