@@ -5,7 +5,10 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use kafka::group::{Coordinator, CoordinatorLink, GroupDescription};
+use kafka::{
+    backoff::Backoff,
+    group::{Coordinator, CoordinatorLink, GroupDescription},
+};
 use rskafka::client::{
     partition::{OffsetAt, UnknownTopicHandling},
     Client,
@@ -16,6 +19,9 @@ use crate::dashboard::{Dashboard, GroupMember, GroupPartition, GroupView};
 
 /// How often the group is looked at.
 const INTERVAL: Duration = Duration::from_secs(3);
+
+/// The longest wait between looks, after failures.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How long one look may take before it counts as failed.
 const LOOK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,15 +38,23 @@ pub struct GroupWatch {
 
 impl GroupWatch {
     /// Looks at the group every few seconds and hands what it saw to `dashboard`, until
-    /// `shutdown`.
+    /// `shutdown`. After a failed look the next waits longer, up to a minute: a broker that
+    /// refuses the requests is not asked every few seconds.
     pub async fn run(mut self, dashboard: Dashboard, mut shutdown: Shutdown) {
+        let mut after_failure = Backoff::new(INTERVAL, MAX_INTERVAL);
         loop {
             let look = tokio::time::timeout(LOOK_TIMEOUT, self.look()).await;
             let seen = look.unwrap_or_else(|_| Err("no answer within 5 s".into()));
+            let wait = if seen.is_ok() {
+                after_failure.reset();
+                INTERVAL
+            } else {
+                after_failure.next_wait()
+            };
             dashboard.publish_group(seen);
             tokio::select! {
                 _ = shutdown.requested() => return,
-                _ = tokio::time::sleep(INTERVAL) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     }
