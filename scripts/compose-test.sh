@@ -4,6 +4,11 @@
 # ones of docker/base.sh (nothing is pulled). Checks that
 #   - the producer sends N events and exits 0,
 #   - with --scale consumer=3 the 3 partitions are split among 3 containers,
+#   - the consumer containers become healthy (their `consumer healthcheck` asks /healthz), each
+#     replica's /metrics and /healthz answer on the host on a port of its own of
+#     CONSUMER_HOST_PORTS (`compose port --index N`), and the `dashboard:` link they log answers,
+#   - the monitoring profile's Prometheus (docker/prometheus.yml; the host's Debian prometheus
+#     binary in the local Debian image, skipped without it) finds and scrapes the 3 replicas,
 #   - the verifier starts after the producer and reports 100%, 0 lost (exit 0), and again on demand,
 #   - a consumer container killed with SIGTERM leaves the group and its partition moves to the
 #     others, and a crashed one's (SIGKILL) after its session timeout,
@@ -11,7 +16,8 @@
 #   - compose.cluster.yaml runs the pipeline on an external SASL_SSL cluster (tansu behind a TLS
 #     relay, scripts/broker.sh) from a mounted client.properties and CA: 100%, exit 0.
 # Cleans up (compose down -v) on exit, even on failure. Logs stay in .run/compose-test/.
-# Env: COMPOSE_TEST_COUNT (default 3000) events; COMPOSE=docker-compose to force compose v1.
+# Env: COMPOSE_TEST_COUNT (default 3000) events; COMPOSE=docker-compose to force compose v1;
+# CONSUMER_HOST_PORTS (default 19601-19610) the consumers' host port range.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PIPELINE_ROOT"
@@ -33,6 +39,13 @@ export PRODUCER_COUNT=$count PRODUCER_RATE=0 PRODUCER_PARTITIONS=3 \
 # Unused by tansu, but compose.yaml publishes the broker's host port: take a free one.
 KAFKA_HOST_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export KAFKA_HOST_PORT
+# The consumers' HTTP port on the host: a range away from compose.yaml's default (9101-9110) and
+# from the local brokers' 19xxx ports; the dashboard link they log is its first port.
+CONSUMER_HOST_PORTS=${CONSUMER_HOST_PORTS:-19601-19610}
+first_port=${CONSUMER_HOST_PORTS%-*} last_port=${CONSUMER_HOST_PORTS#*-}
+export CONSUMER_HOST_PORTS CONSUMER_DASHBOARD_URL="http://localhost:$first_port/"
+PROMETHEUS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export PROMETHEUS_PORT
 
 passed=0 failed=0 finished=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
@@ -42,10 +55,10 @@ phase() { echo "--- [$((SECONDS - started))s] $*"; }
 
 cleanup() {
   local code=$?
-  for c in $(dc ps -a -q 2>/dev/null); do
+  for c in $(dc --profile monitoring ps -a -q 2>/dev/null); do
     docker logs "$c" >"$logs/$(docker inspect -f '{{.Name}}' "$c" | tr -d /).log" 2>&1 || true
   done
-  dc down -v --remove-orphans >/dev/null 2>&1 || true
+  dc --profile monitoring down -v --remove-orphans >/dev/null 2>&1 || true
   if declare -F dcc >/dev/null; then
     dcc down >/dev/null 2>&1 || true
     scripts/broker.sh stop tansu-sasl-ssl-compose
@@ -106,6 +119,82 @@ if [ "${#consumers[@]}" = 3 ] && wait_for 60 split_ok "${consumers[@]}" >/dev/nu
 else
   fail "3 consumer containers split the 3 partitions (${#consumers[@]} running)"
   for c in "${consumers[@]}"; do echo "    $c: $(assignment "$c")"; done
+fi
+
+phase "observability: healthchecks, each replica's port of $CONSUMER_HOST_PORTS, the dashboard link"
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1"; }
+all_healthy() { local c; for c in "$@"; do [ "$(health "$c")" = healthy ] || return 1; done; }
+if [ "${#consumers[@]}" = 3 ] && wait_for 60 all_healthy "${consumers[@]}"; then
+  pass "3 consumer containers healthy (healthcheck: consumer healthcheck)"
+  echo "    $(docker inspect -f '{{json .Config.Healthcheck.Test}}: {{(index .State.Health.Log 0).Output}}' "${consumers[0]}" | tr -d '\n')"
+else
+  fail "consumer containers healthy"
+  for c in "${consumers[@]}"; do
+    echo "    ${c:0:12}: $(health "$c") $(docker inspect -f '{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}{{end}}' "$c" 2>/dev/null | tail -2 | tr '\n' ' ')"
+  done
+fi
+# Each replica's host port (compose port --index N), its /metrics and /healthz from the host.
+ports=() owned=0 answered=0
+for index in 1 2 3; do
+  port=$(dc port --index "$index" consumer 9100 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' || true)
+  [ -n "$port" ] || continue
+  ports+=("$port")
+  metrics=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics" || true)
+  [ "$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz" || true)" = ok ] || continue
+  assigned=$(sed -n 's/^consumer_assigned_partitions \([0-9]*\)$/\1/p' <<<"$metrics")
+  [ -n "$assigned" ] || continue
+  owned=$((owned + assigned)) answered=$((answered + 1))
+  echo "    consumer index $index: 127.0.0.1:$port, consumer_assigned_partitions $assigned, /healthz ok" >>"$logs/ports.txt"
+done
+distinct=$(printf '%s\n' "${ports[@]}" | sort -u | awk -v lo="$first_port" -v hi="$last_port" '$1 >= lo && $1 <= hi' | grep -c . || true)
+if [ "$answered" = 3 ] && [ "$distinct" = 3 ] && [ "$owned" = 3 ]; then
+  pass "each replica's /metrics and /healthz on a port of its own: ${ports[*]} (partitions owned: $owned)"
+  cat "$logs/ports.txt"
+else
+  fail "each replica's /metrics and /healthz on a port of its own (ports: ${ports[*]:-none}, answered $answered, partitions $owned)"
+  cat "$logs/ports.txt" 2>/dev/null || true
+fi
+# Every replica logs the same link, the range's first port; each one's dashboard (/) answers on
+# its own port. Docker's port allocator goes on from the last port it gave (on this engine, across
+# projects), so the first port is not always taken: the link is checked when a replica holds it.
+logged=0 pages=0
+for c in "${consumers[@]}"; do
+  plain_logs "$c" | grep -q "dashboard: $CONSUMER_DASHBOARD_URL" && logged=$((logged + 1))
+done
+for port in "${ports[@]}"; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/" || true)" = 200 ] && pages=$((pages + 1))
+done
+if printf '%s\n' "${ports[@]}" | grep -qx "$first_port"; then
+  link="the link answers $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$CONSUMER_DASHBOARD_URL" || true)"
+else
+  link="no replica holds port $first_port this time (Docker gave ${ports[*]:-none})"
+fi
+case $link in *"answers 200" | "no replica"*) link_ok=1 ;; *) link_ok=0 ;; esac
+if [ "$logged" = 3 ] && [ "$pages" = 3 ] && [ "$link_ok" = 1 ]; then
+  pass "3 consumers log 'dashboard: $CONSUMER_DASHBOARD_URL'; their dashboards answer 200; $link"
+else
+  fail "dashboard: logged by $logged of 3, / answered on $pages of 3 ports; $link"
+fi
+
+# The monitoring profile: Prometheus finds every replica through compose's DNS and scrapes it.
+prometheus_up() { # how many consumer targets Prometheus scraped successfully last time
+  local answer
+  answer=$(curl -s --max-time 5 -G "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query" \
+    --data-urlencode "query=count(up{job=\"consumer\"}==1)" || true)
+  python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)' <<<"$answer" 2>/dev/null || echo 0
+}
+if [ -x "${PROMETHEUS_BINARY:-/usr/bin/prometheus}" ]; then
+  dc --profile monitoring up -d --no-deps prometheus >"$logs/prometheus-up.log" 2>&1 || cat "$logs/prometheus-up.log"
+  prometheus_sees_3() { [ "$(prometheus_up)" = 3 ]; }
+  if wait_for 60 prometheus_sees_3; then
+    pass "monitoring profile: Prometheus scrapes the 3 consumer replicas (docker/prometheus.yml, DNS)"
+    curl -s --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets?state=active" |
+      python3 -c 'import json,sys; [print("    %s %s %s" % (t["labels"]["job"], t["scrapeUrl"], t["health"])) for t in json.load(sys.stdin)["data"]["activeTargets"]]' || true
+  else
+    fail "monitoring profile: Prometheus scrapes the 3 consumer replicas ($(prometheus_up) up)"
+  fi
+else
+  echo "    (monitoring profile not run: no ${PROMETHEUS_BINARY:-/usr/bin/prometheus}; Debian: apt-get install prometheus)"
 fi
 
 verifier=$(dc ps -a -q verifier)

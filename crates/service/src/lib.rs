@@ -2,7 +2,8 @@
 //! flags ([`args`]), read from a `client.properties` too ([`config`], in Java's syntax:
 //! [`properties`], [`jaas`]) and merged with the flags ([`settings`]), duration flags
 //! ([`duration`]), logging ([`logging`]), the one exit-code table ([`exit`]), stopping on
-//! Ctrl+C or SIGTERM ([`shutdown`]) and the HTTP endpoints for metrics and probes ([`http`]).
+//! Ctrl+C or SIGTERM ([`shutdown`]), the HTTP endpoints for metrics and probes ([`http`]) and
+//! the `healthcheck` subcommand that asks them ([`healthcheck`]).
 //!
 //! Nothing here knows about events or the group protocol: a binary's `main` wires these to its
 //! service's library.
@@ -15,6 +16,7 @@ pub mod args;
 pub mod config;
 pub mod duration;
 pub mod exit;
+pub mod healthcheck;
 pub mod http;
 pub mod jaas;
 pub mod logging;
@@ -47,9 +49,19 @@ pub trait Flags: clap::Parser {
 /// What every binary does first: its flags parsed, logs on stderr as they say, then the flags
 /// completed from the `--config` file and checked. A bad flag or setting ends the process here, with one line and
 /// exit code 2 ([`exit::USER_ERROR`]); so does `--print-config`, after its table, with exit
-/// code 0 (or 2 if the settings do not pass the checks). `Err` is the code to exit with.
+/// code 0 (or 2 if the settings do not pass the checks). `<binary> healthcheck [ADDR]` (listed
+/// in `--help` when the binary has `--http`) runs [`healthcheck`] instead, before the flags are
+/// parsed, and ends with its exit code. `Err` is the code to exit with.
 pub fn start<F: Flags>() -> Result<F, ExitCode> {
-    let matches = F::command().get_matches();
+    let command = healthcheck::document(F::command());
+    let args: Vec<_> = std::env::args_os().collect();
+    if let Some(code) = healthcheck::intercept(&command, &args) {
+        return Err(code);
+    }
+    let matches = command.clone().get_matches_from(args);
+    if let Some(code) = healthcheck::dispatch(&command, &matches) {
+        return Err(code);
+    }
     let flags = F::from_arg_matches(&matches)
         .unwrap_or_else(|error| error.format(&mut F::command()).exit());
     logging::init(flags.logging().log_format);
