@@ -133,21 +133,28 @@ else
     echo "    ${c:0:12}: $(health "$c") $(docker inspect -f '{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}{{end}}' "$c" 2>/dev/null | tail -2 | tr '\n' ' ')"
   done
 fi
-# Each replica's host port (compose port --index N), its /metrics and /healthz from the host.
-ports=() owned=0 answered=0
-for index in 1 2 3; do
-  port=$(dc port --index "$index" consumer 9100 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' || true)
-  [ -n "$port" ] || continue
-  ports+=("$port")
-  metrics=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics" || true)
-  [ "$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz" || true)" = ok ] || continue
-  assigned=$(sed -n 's/^consumer_assigned_partitions \([0-9]*\)$/\1/p' <<<"$metrics")
-  [ -n "$assigned" ] || continue
-  owned=$((owned + assigned)) answered=$((answered + 1))
-  echo "    consumer index $index: 127.0.0.1:$port, consumer_assigned_partitions $assigned, /healthz ok" >>"$logs/ports.txt"
-done
-distinct=$(printf '%s\n' "${ports[@]}" | sort -u | awk -v lo="$first_port" -v hi="$last_port" '$1 >= lo && $1 <= hi' | grep -c . || true)
-if [ "$answered" = 3 ] && [ "$distinct" = 3 ] && [ "$owned" = 3 ]; then
+# Each replica's host port (compose port --index N), its /metrics and /healthz from the host, and
+# the partitions the replicas' metrics say they own: 3 once the group has settled (it rebalances
+# while the topic appears, so this is asked again for up to 60 s).
+replica_ports() {
+  ports=() owned=0 answered=0
+  : >"$logs/ports.txt"
+  local index port metrics assigned
+  for index in 1 2 3; do
+    port=$(dc port --index "$index" consumer 9100 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' || true)
+    [ -n "$port" ] || continue
+    ports+=("$port")
+    metrics=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics" || true)
+    [ "$(curl -s --max-time 5 "http://127.0.0.1:$port/healthz" || true)" = ok ] || continue
+    assigned=$(sed -n 's/^consumer_assigned_partitions \([0-9]*\)$/\1/p' <<<"$metrics")
+    [ -n "$assigned" ] || continue
+    owned=$((owned + assigned)) answered=$((answered + 1))
+    echo "    consumer index $index: 127.0.0.1:$port, consumer_assigned_partitions $assigned, /healthz ok" >>"$logs/ports.txt"
+  done
+  distinct=$(printf '%s\n' "${ports[@]}" | sort -u | awk -v lo="$first_port" -v hi="$last_port" '$1 >= lo && $1 <= hi' | grep -c . || true)
+  [ "$answered" = 3 ] && [ "$distinct" = 3 ] && [ "$owned" = 3 ]
+}
+if wait_for 60 replica_ports; then
   pass "each replica's /metrics and /healthz on a port of its own: ${ports[*]} (partitions owned: $owned)"
   cat "$logs/ports.txt"
 else
