@@ -99,13 +99,19 @@ fn render_table(
     let _ = writeln!(out, "{title}:");
     let _ = writeln!(out, "  {key:<width$}  {:>10}  {:>6}", "count", "share");
     for (name, count) in rows {
-        let share = if total == 0 {
-            0.0
-        } else {
-            100.0 * count as f64 / total as f64
-        };
+        let share = share(count, total);
         // `{:<width$}` pads by characters, so accented names line up.
         let _ = writeln!(out, "  {name:<width$}  {count:>10}  {share:>5.1}%");
+    }
+}
+
+/// `count` as a percentage of `total` (0 when there is no total): the share column of every
+/// breakdown, in the terminal tables, the consumer's dashboard and the verifier's HTML report.
+pub fn share(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        100.0 * count as f64 / total as f64
     }
 }
 

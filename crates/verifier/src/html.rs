@@ -10,7 +10,7 @@
 
 use std::{collections::BTreeMap, fmt::Write};
 
-use events::audit::RunReport;
+use events::{audit::RunReport, stats::share};
 
 use crate::{
     report::{format_ranges, lost_label, run_status},
@@ -147,15 +147,6 @@ fn breakdown(page: &mut String, title: &str, key: &str, rows: &[(String, u64)], 
         );
     }
     page.push_str("</table>\n");
-}
-
-/// `part` as a percentage of `total` (0 when there is no total).
-fn share(part: u64, total: u64) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        100.0 * part as f64 / total as f64
-    }
 }
 
 /// One bar of a chart: what arrived, and what should have but did not (drawn red after it).

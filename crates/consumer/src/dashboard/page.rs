@@ -3,6 +3,7 @@
 
 use std::{collections::BTreeMap, fmt::Write, time::Duration};
 
+use events::stats::share;
 use html_escape::encode_text as escape;
 
 use super::{chart, Board, GroupView, PartitionRow, View};
@@ -239,15 +240,6 @@ fn or_dash(text: &str) -> &str {
 /// An offset, or a dash when not known.
 fn known_or_dash(offset: Option<i64>) -> String {
     offset.map_or("–".into(), |offset| offset.to_string())
-}
-
-/// `count` as a percentage of `total`.
-fn share(count: u64, total: u64) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        count as f64 * 100.0 / total as f64
-    }
 }
 
 #[cfg(test)]
