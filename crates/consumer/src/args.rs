@@ -3,10 +3,8 @@
 use std::time::Duration;
 
 use clap::Parser;
-use kafka::{
-    fetch::{FetchConfig, IsolationLevel, OffsetReset},
-    fetch_size::DEFAULT_MAX_BYTES,
-};
+use kafka::client::fetch::{size::DEFAULT_MAX_BYTES, FetchConfig};
+use service::fetch_flags::{IsolationLevelFlag, OffsetResetFlag};
 use service::{
     duration,
     http::{self, HttpAddress},
@@ -37,8 +35,8 @@ pub struct Args {
     pub client_id: String,
 
     /// Where to start a partition without a committed offset.
-    #[arg(long, env = "CONSUMER_AUTO_OFFSET_RESET", value_enum, default_value_t = OffsetReset::Earliest)]
-    pub auto_offset_reset: OffsetReset,
+    #[arg(long, env = "CONSUMER_AUTO_OFFSET_RESET", value_enum, default_value_t = OffsetResetFlag::Earliest)]
+    pub auto_offset_reset: OffsetResetFlag,
 
     /// How often processed offsets are committed.
     #[arg(long, env = "CONSUMER_COMMIT_INTERVAL", default_value = "5s", value_parser = duration::parse)]
@@ -74,8 +72,8 @@ pub struct Args {
     pub fetch_max_bytes: i32,
     /// Which records are read: `read_committed` leaves out aborted transactions (Kafka's
     /// `isolation.level`).
-    #[arg(long, env = "CONSUMER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevel::ReadUncommitted)]
-    pub isolation_level: IsolationLevel,
+    #[arg(long, env = "CONSUMER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevelFlag::ReadUncommitted)]
+    pub isolation_level: IsolationLevelFlag,
 
     /// Stop once this many records were counted: commit, leave the group, print the summary
     /// (Kafka's console consumer's `--max-messages`; a smoke test's end). Default: until stopped.
@@ -162,7 +160,7 @@ mod tests {
         assert_eq!(args.group_id, "statistiques");
         assert_eq!(args.session_timeout, Duration::from_secs(45));
         assert_eq!(args.heartbeat_interval, Duration::from_secs(3));
-        assert_eq!(args.auto_offset_reset, OffsetReset::Earliest);
+        assert_eq!(args.auto_offset_reset, OffsetResetFlag::Earliest);
         assert!(args.validate().is_ok());
     }
 

@@ -3,15 +3,15 @@
 //! group's committed offsets (OffsetFetch) and the partitions' ends (ListOffsets), hence the
 //! group's lag on every partition. Every replica shows the same, whichever one a user reaches.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use kafka::{
     backoff::Backoff,
-    group::{Coordinator, CoordinatorLink, GroupDescription},
-};
-use rskafka::client::{
-    partition::{OffsetAt, UnknownTopicHandling},
-    Client,
+    client::{
+        fetch::end_offsets,
+        group::{Coordinator, CoordinatorLink, GroupDescription},
+    },
+    cluster::Cluster,
 };
 use service::Shutdown;
 
@@ -31,7 +31,7 @@ pub struct GroupWatch {
     /// The group's coordinator, on a connection of its own.
     pub coordinator: CoordinatorLink,
     /// The cluster, for the partitions' ends.
-    pub client: Arc<Client>,
+    pub cluster: Cluster,
     /// The topic the group consumes.
     pub topic: String,
 }
@@ -66,31 +66,16 @@ impl GroupWatch {
             .describe_group()
             .await
             .map_err(|e| e.to_string())?;
-        let count = kafka::admin::partition_count(&self.client, &self.topic)
+        let ends = end_offsets(&self.cluster, &self.topic)
             .await
-            .map_err(|e| e.to_string())?
-            .unwrap_or(0);
-        let partitions: Vec<i32> = (0..i32::try_from(count).unwrap_or(i32::MAX)).collect();
+            .map_err(|e| e.to_string())?;
+        let partitions: Vec<i32> = ends.keys().copied().collect();
         let committed = self
             .coordinator
             .fetch_offsets(&self.topic, &partitions)
             .await
             .map_err(|e| e.to_string())?;
-        let mut ends = BTreeMap::new();
-        for partition in &partitions {
-            ends.insert(*partition, self.end_of(*partition).await);
-        }
         Ok(view_of(&described, &self.topic, &committed, &ends))
-    }
-
-    /// The end of `partition`, `None` when it could not be read.
-    async fn end_of(&self, partition: i32) -> Option<i64> {
-        let client = self
-            .client
-            .partition_client(&self.topic, partition, UnknownTopicHandling::Error)
-            .await
-            .ok()?;
-        client.get_offset(OffsetAt::Latest).await.ok()
     }
 }
 
@@ -128,7 +113,7 @@ fn view_of(
 
 #[cfg(test)]
 mod tests {
-    use kafka::group::MemberDescription;
+    use kafka::client::group::MemberDescription;
 
     use super::*;
 

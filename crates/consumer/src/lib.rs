@@ -1,7 +1,7 @@
 //! `consumer`: a member of a Kafka consumer group that shows live statistics of the events.
 //!
-//! Replicas started with the same group id share the topic's partitions ([`kafka::group`] speaks
-//! the group protocol). The member's loop ([`member`]) fetches its partitions ([`kafka::fetch`]),
+//! Replicas started with the same group id share the topic's partitions ([`kafka::client::group`] speaks
+//! the group protocol). The member's loop ([`member`]) fetches its partitions ([`kafka::client::fetch`]),
 //! counts every record ([`tally`], [`latency`]) and its own group activity ([`activity`]),
 //! prints live statistics ([`terminal`]) and a final summary ([`report`]), and commits processed offsets
 //! every `--commit-interval`, before partitions are given up in a rebalance, and on shutdown
@@ -20,6 +20,7 @@ pub mod tally;
 pub mod telemetry;
 pub mod terminal;
 
+use kafka::cluster::Cluster;
 use service::{http, Outcome, Shutdown};
 
 pub use args::Args;
@@ -33,23 +34,32 @@ pub enum Error {
     Kafka(#[from] kafka::Error),
     /// The group coordinator refused us for good (authorization, invalid settings).
     #[error("consumer group: {0}")]
-    Group(#[from] kafka::group::GroupError),
+    Group(#[from] kafka::client::group::GroupError),
     /// `--http` could not be served.
     #[error(transparent)]
     Http(#[from] http::BindError),
+}
+
+impl From<kafka::cluster::ClusterError> for Error {
+    fn from(error: kafka::cluster::ClusterError) -> Error {
+        Error::Kafka(error.into())
+    }
 }
 
 /// Connects, joins the group and consumes until `shutdown`; then commits, leaves the group and
 /// prints the final summary.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let telemetry = telemetry::Telemetry::serve(&args).await?;
-    let security = args.kafka.security();
-    let client =
-        kafka::client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
+    let cluster = Cluster::new(
+        args.kafka.broker_list(),
+        args.client_id.clone(),
+        args.kafka.security(),
+    );
+    cluster.reach().await?;
     if let Some(telemetry) = &telemetry {
-        telemetry.watch_group(&args, &client, &security, shutdown.clone());
+        telemetry.watch_group(&args, &cluster, shutdown.clone());
     }
-    member::Member::new(args, client, security, shutdown, telemetry)
+    member::Member::new(args, cluster, shutdown, telemetry)
         .run()
         .await
 }

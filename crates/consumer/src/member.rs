@@ -9,16 +9,16 @@
 //! Every request made while consuming gives way to a stop request, so that a slow broker never
 //! holds a stop up. A fatal group error (authorization, invalid settings) ends the run with it.
 
-use std::{collections::BTreeMap, future::Future, io::IsTerminal, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, future::Future, io::IsTerminal, time::Duration};
 
 use kafka::{
-    admin,
     backoff::Backoff,
-    fetch::{FetchConfig, Fetched, Reader, StartAt},
-    group::{Generation, GroupConfig, GroupError, Membership, Recovery},
-    security::Security,
+    client::{
+        fetch::{FetchConfig, Fetched, Reader, StartAt},
+        group::{Generation, GroupConfig, GroupError, Membership, Recovery},
+    },
+    cluster::Cluster,
 };
-use rskafka::client::Client;
 use service::{Outcome, Shutdown};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
@@ -79,9 +79,8 @@ enum TopicSize {
 /// The consumer: its group membership and what it processed.
 pub struct Member {
     args: Args,
-    client: Arc<Client>,
-    /// How every connection of the member is secured (group, fetching).
-    security: Security,
+    /// The cluster every connection of the member goes to (group, fetching, metadata).
+    cluster: Cluster,
     membership: Membership,
     tally: Tally,
     committed: BTreeMap<i32, i64>,
@@ -102,30 +101,24 @@ pub struct Member {
 }
 
 impl Member {
-    /// A member that has not joined yet, reading through `client`, its own connections
-    /// secured as `security` says.
+    /// A member of `cluster` that has not joined yet.
     pub fn new(
         args: Args,
-        client: Arc<Client>,
-        security: Security,
+        cluster: Cluster,
         shutdown: Shutdown,
         telemetry: Option<Telemetry>,
     ) -> Member {
         let config = GroupConfig {
             group_id: args.group_id.clone(),
-            client_id: args.client_id.clone(),
             topic: args.kafka.topic.clone(),
-            brokers: args.kafka.broker_list(),
-            security: security.clone(),
             session_timeout: args.session_timeout,
             rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
         };
         let live_view = LiveView::new(prints_to_terminal(args.json));
         Member {
-            membership: Membership::new(config, Arc::clone(&client)),
-            client,
+            membership: Membership::new(cluster.clone(), config),
+            cluster,
             args,
-            security,
             tally: Tally::default(),
             committed: BTreeMap::new(),
             owned: Vec::new(),
@@ -178,7 +171,7 @@ impl Member {
     async fn join(&mut self) -> Result<State, Error> {
         let Some(size) = unless_stopped(
             self.shutdown.clone(),
-            read_topic_size(&self.client, &self.args.kafka.topic),
+            read_topic_size(&self.cluster, &self.args.kafka.topic),
         )
         .await
         else {
@@ -218,7 +211,7 @@ impl Member {
         self.setup_backoff.reset();
         self.publish(true);
         let mut published = self.telemetry.is_some().then(|| ticker(METRICS_INTERVAL));
-        let mut reader = Reader::start(self.fetch_config(), starts);
+        let mut reader = Reader::start(self.cluster.clone(), self.fetch_config(), starts);
         let mut heartbeat = ticker(self.args.heartbeat_interval);
         let mut commit = ticker(self.args.commit_interval);
         let mut stats = ticker(self.args.stats_interval);
@@ -324,7 +317,7 @@ impl Member {
     async fn check_topic(&mut self) -> Step {
         let check = tokio::time::timeout(
             TOPIC_CHECK_TIMEOUT,
-            read_topic_size(&self.client, &self.args.kafka.topic),
+            read_topic_size(&self.cluster, &self.args.kafka.topic),
         );
         let Some(now) = unless_stopped(self.shutdown.clone(), check).await else {
             return Step::Stop;
@@ -381,15 +374,12 @@ impl Member {
     /// How this member's partitions are fetched, from its flags.
     fn fetch_config(&self) -> FetchConfig {
         FetchConfig {
-            bootstrap: self.args.kafka.broker_list(),
-            client_id: self.args.client_id.clone(),
-            security: self.security.clone(),
             topic: self.args.kafka.topic.clone(),
             max_wait: self.args.fetch_max_wait,
             partition_max_bytes: self.args.max_partition_fetch_bytes,
             max_bytes: self.args.fetch_max_bytes,
-            isolation: self.args.isolation_level,
-            reset: self.args.auto_offset_reset,
+            isolation: self.args.isolation_level.into(),
+            reset: self.args.auto_offset_reset.into(),
             until_end: false,
         }
     }
@@ -554,8 +544,8 @@ async fn unless_stopped<T>(mut shutdown: Shutdown, work: impl Future<Output = T>
 }
 
 /// The partition count of `topic`, or why it is not known.
-async fn read_topic_size(client: &Client, topic: &str) -> TopicSize {
-    match admin::partition_count(client, topic).await {
+async fn read_topic_size(cluster: &Cluster, topic: &str) -> TopicSize {
+    match cluster.partition_count(topic).await {
         Ok(Some(count)) => TopicSize::Partitions(count),
         Ok(None) => TopicSize::Missing,
         Err(_) => TopicSize::Unknown,

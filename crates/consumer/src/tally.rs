@@ -8,7 +8,7 @@ use events::{
     audit,
     ingest::{Ingest, RecordView},
 };
-use kafka::records::Record;
+use kafka::protocol::records::Record;
 
 use crate::latency::LatencyHistogram;
 
@@ -121,7 +121,7 @@ impl Tally {
 mod tests {
     use bytes::BytesMut;
     use events::audit::AuditTag;
-    use kafka::records::read_batches;
+    use kafka::protocol::records::read_batches;
     use kafka_protocol::{
         indexmap::IndexMap,
         protocol::StrBytes,

@@ -2,15 +2,11 @@
 //! readiness, and the dashboard ([`dashboard`](crate::dashboard)), all brought up to date
 //! once a second from the member's own tallies. Without `--http` none of it exists.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use chrono::Utc;
-use kafka::{
-    group::{CoordinatorLink, LinkConfig},
-    security::Security,
-};
+use kafka::{client::group::CoordinatorLink, cluster::Cluster};
 use prometheus_client::registry::Registry;
-use rskafka::client::Client;
 use service::{
     http::{self, Readiness},
     Shutdown,
@@ -76,22 +72,10 @@ impl Telemetry {
 
     /// Looks at the whole group for the dashboard in the background, on connections of its
     /// own, until `shutdown`.
-    pub fn watch_group(
-        &self,
-        args: &Args,
-        client: &Arc<Client>,
-        security: &Security,
-        shutdown: Shutdown,
-    ) {
-        let link = LinkConfig {
-            group_id: args.group_id.clone(),
-            client_id: args.client_id.clone(),
-            brokers: args.kafka.broker_list(),
-            security: security.clone(),
-        };
+    pub fn watch_group(&self, args: &Args, cluster: &Cluster, shutdown: Shutdown) {
         let watch = GroupWatch {
-            coordinator: CoordinatorLink::new(link, Arc::clone(client)),
-            client: Arc::clone(client),
+            coordinator: CoordinatorLink::new(cluster.clone(), args.group_id.clone()),
+            cluster: cluster.clone(),
             topic: args.kafka.topic.clone(),
         };
         tokio::spawn(watch.run(self.dashboard.clone(), shutdown));

@@ -5,7 +5,11 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use events::audit::{tag_of, RunManifest, RUN_ID_HEADER, SEQ_HEADER};
-use kafka::{client, fetch::IsolationLevel, scan::scan_topic, security::Security};
+use kafka::{
+    client::{fetch::IsolationLevel, scan::scan_topic},
+    cluster::{rskafka_client, Cluster},
+    connection::security::Security,
+};
 use producer::Summary;
 use rskafka::{
     client::{
@@ -105,7 +109,7 @@ impl Topic {
             let cluster = self.client().await;
             let mut ends = BTreeMap::new();
             for partition in 0..partitions {
-                let client = client::partition_client(&cluster, &self.name, partition)
+                let client = rskafka_client::partition_client(&cluster, &self.name, partition)
                     .await
                     .expect("the partition has a leader");
                 let end = client
@@ -135,23 +139,29 @@ impl Topic {
     /// The event topic's partition count, `None` while it does not exist.
     pub fn partition_count(&self) -> Option<usize> {
         block_on(async {
-            kafka::admin::partition_count(&*self.client().await, &self.name)
+            self.cluster()
+                .partition_count(&self.name)
                 .await
                 .expect("the topic list")
         })
     }
 
+    /// The topic's cluster, as our clients see it.
+    pub fn cluster(&self) -> Cluster {
+        let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
+        Cluster::new(brokers, "e2e-test", Security::default())
+    }
+
     /// An rskafka client of the topic's cluster.
     pub async fn client(&self) -> Arc<Client> {
-        let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
-        client::connect(&brokers, "e2e-test", &Security::default())
+        rskafka_client::connect(&self.cluster())
             .await
             .expect("the broker under test answers")
     }
 
     /// The rskafka client of one partition of `topic`.
     pub async fn partition(&self, topic: &str, partition: i32) -> Arc<PartitionClient> {
-        client::partition_client(&*self.client().await, topic, partition)
+        rskafka_client::partition_client(&*self.client().await, topic, partition)
             .await
             .expect("the partition has a leader")
     }
@@ -166,12 +176,9 @@ impl Topic {
     /// Every record of partitions `0..partitions` of `topic` on the topic's cluster, read to
     /// the end with the services' own fetch path, partition by partition in offset order.
     pub async fn read_all(&self, topic: &str, partitions: usize) -> Vec<ReadRecord> {
-        let brokers: Vec<String> = self.bootstrap().split(',').map(String::from).collect();
         let partitions = (0..partitions).map(|p| i32::try_from(p).expect("few partitions"));
         let mut reader = scan_topic(
-            brokers,
-            "e2e-test",
-            &Security::default(),
+            &self.cluster(),
             topic,
             partitions,
             IsolationLevel::default(),

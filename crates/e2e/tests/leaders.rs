@@ -376,7 +376,9 @@ fn offset_out_of_range_with_reset_latest_skips_to_the_end_of_that_partition_only
     let topic = cluster.topic("leaders-oor-latest", PARTITIONS);
     // The partition of user1 alone on broker 1 (so that broker 1's next Fetch is one of it);
     // the others, the runs topic and the group's coordinator on brokers 2 and 3.
-    let gated = kafka::partitioner::partition_for_key(b"user1", PARTITIONS as usize) as i32;
+    let gated =
+        kafka::client::produce::partitioner::partition_for_key(b"user1", PARTITIONS as usize)
+            as i32;
     for partition in 0..PARTITIONS {
         let leader = if partition == gated {
             1

@@ -5,7 +5,6 @@ use std::{collections::BTreeMap, time::Duration};
 
 use e2e::{topic::record, Topic};
 use events::Event;
-use kafka::admin;
 use rskafka::client::partition::Compression;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -56,8 +55,9 @@ fn batches_compressed_with_every_codec_arrive_whole() {
 
 /// Reads a whole topic back, events in seq order, timestamps dropped.
 async fn events_by_seq(topic: &Topic) -> Vec<(u64, String, String, String)> {
-    let client = topic.client().await;
-    let count = admin::partition_count(&client, &topic.name)
+    let count = topic
+        .cluster()
+        .partition_count(&topic.name)
         .await
         .unwrap()
         .unwrap();

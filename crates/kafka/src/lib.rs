@@ -1,42 +1,24 @@
-//! What rskafka lacks, as a small Kafka client library for the pipeline's services.
+//! What rskafka lacks, as a small Kafka client library for the pipeline's services, laid out as
+//! the protocol stack it is. Each layer uses only the layers below it (a test,
+//! `tests/layers.rs`, fails on any import that runs upwards), and has its own error type, which
+//! the layer above lifts with `#[from]`:
 //!
-//! rskafka produces, reads partitions and lists metadata; this crate adds the rest:
-//! - [`connection`]: a raw protocol connection (framing, version negotiation, TLS and SASL) on
-//!   the `kafka-protocol` crate's message types, for the requests rskafka does not make;
-//! - [`client`]: an rskafka client that gives up in bounded time, and partition clients;
-//! - [`admin`]: topic creation and partition counts;
-//! - [`fetch`]: our own read path: one Fetch per broker for all the partitions it leads,
-//!   leader changes followed, isolation levels;
-//! - [`scan`]: reading a partition from its earliest offset to its high watermark;
-//! - [`fetch_size`]: how much a partition's next fetch asks for, growing past a large record;
-//! - [`probe`]: a service's first contact with the cluster, which names what the security
-//!   settings get wrong at once;
-//! - [`names`]: Kafka's rules for topic names, checked before connecting;
-//! - [`partitioner`]: Kafka's default key partitioner (murmur2), as Java and librdkafka hash;
-//! - [`records`]: record batches decoded without copying (CRC, the four codecs, control batches);
-//! - [`backoff`]: the one retry policy every retry loop uses;
-//! - [`security`]: how connections are secured (`security.protocol`, SASL, TLS);
-//! - [`tls`]: the one TLS configuration (rustls) that rskafka's connections and ours share;
-//! - [`group`]: Kafka's classic consumer-group protocol (membership, coordinator requests,
-//!   subscription codec, assignors).
+//! | layer | what it holds | its error |
+//! |---|---|---|
+//! | [`client`] | the clients: [`client::admin`], [`client::fetch`] (our read path), [`client::group`] (Kafka's classic consumer-group protocol), [`client::scan`], [`client::produce`] | [`client::Error`] (the crate's [`Error`]) |
+//! | [`cluster`] | the cluster as a client sees it: bootstrap, brokers, partition leaders, group coordinators, the first contact ([`cluster::probe`]), rskafka's client | [`cluster::ClusterError`] |
+//! | [`connection`] | one connection to one broker: transport, TLS, SASL, version negotiation, the security settings | [`connection::ConnectionError`] |
+//! | [`protocol`] | bytes on the wire, no I/O: record batches, Kafka's naming rules | [`protocol::records::RecordsError`] |
 //!
-//! Errors are typed per layer: [`Error`] for connections and requests, [`group::GroupError`]
-//! for group requests, with what a member does about each.
+//! [`backoff`], the one retry policy, is used by every layer.
+//!
+//! rskafka still produces (through [`cluster::rskafka_client`]); everything else speaks Kafka through
+//! our own [`connection`], on the `kafka-protocol` crate's message types.
 
-pub mod admin;
 pub mod backoff;
 pub mod client;
+pub mod cluster;
 pub mod connection;
-mod error;
-pub mod fetch;
-pub mod fetch_size;
-pub mod group;
-pub mod names;
-pub mod partitioner;
-pub mod probe;
-pub mod records;
-pub mod scan;
-pub mod security;
-pub mod tls;
+pub mod protocol;
 
-pub use error::{Error, Mismatch, Result};
+pub use client::{Error, Result};

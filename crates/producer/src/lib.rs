@@ -27,3 +27,9 @@ pub enum Error {
     #[error(transparent)]
     Http(#[from] service::http::BindError),
 }
+
+impl From<kafka::cluster::ClusterError> for Error {
+    fn from(error: kafka::cluster::ClusterError) -> Error {
+        Error::Kafka(error.into())
+    }
+}

@@ -15,7 +15,7 @@ use events::{
     Event,
 };
 use futures::{stream::FuturesUnordered, Future, FutureExt, StreamExt};
-use kafka::partitioner::partition_for_key;
+use kafka::client::produce::partitioner::partition_for_key;
 
 use crate::metrics::Metrics;
 use rskafka::{

@@ -12,7 +12,11 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use events::{audit::RunManifest, generator::Generator};
-use kafka::{admin, client};
+use kafka::{
+    client::admin,
+    cluster::{rskafka_client, Cluster},
+    connection::ConnectionError,
+};
 use prometheus_client::registry::Registry;
 use rskafka::{client::partition::Compression, record::Record};
 use service::{
@@ -30,16 +34,17 @@ use crate::{
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     let (metrics, readiness) = serve_http(&args).await?;
     let brokers = args.kafka.broker_list();
-    let security = args.kafka.security();
-    let client =
-        client::connect_with_deadline(&brokers, &args.client_id, &security, args.delivery_timeout)
-            .await?;
+    let cluster = Cluster::new(
+        brokers.clone(),
+        args.client_id.clone(),
+        args.kafka.security(),
+    );
+    let client = rskafka_client::connect_with_deadline(&cluster, args.delivery_timeout).await?;
     readiness.set(true);
     let topic = &args.kafka.topic;
-    let partitions =
-        admin::ensure_topic(&client, &brokers, topic, args.partitions.into(), &security).await?;
-    admin::ensure_topic(&client, &brokers, &args.runs.runs_topic, 1, &security).await?;
-    let partition_clients = client::partition_clients(&client, topic, partitions).await?;
+    let partitions = admin::ensure_topic(&cluster, topic, args.partitions.into()).await?;
+    admin::ensure_topic(&cluster, &args.runs.runs_topic, 1).await?;
+    let partition_clients = rskafka_client::partition_clients(&client, topic, partitions).await?;
 
     let run_id = new_run_id();
     let compression = args.compression;
@@ -58,11 +63,12 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
         tokio::time::timeout(args.flush_timeout, published)
             .await
             .unwrap_or_else(|_| {
-                Err(kafka::Error::Timeout {
+                Err(ConnectionError::Timeout {
                     broker: brokers.join(","),
                     what: "the run manifest (--flush-timeout)",
                     timeout: args.flush_timeout,
-                })
+                }
+                .into())
             })
     } else {
         published.await
@@ -202,7 +208,7 @@ async fn publish_manifest(
     runs_topic: &str,
     manifest: &RunManifest,
 ) -> Result<(), kafka::Error> {
-    let partition = kafka::client::partition_client(client, runs_topic, 0).await?;
+    let partition = rskafka_client::partition_client(client, runs_topic, 0).await?;
     let record = Record {
         key: Some(manifest.run_id.as_bytes().to_vec()),
         value: Some(serde_json::to_vec(manifest).expect("manifests serialise")),

@@ -10,7 +10,9 @@
 use std::{convert::Infallible, path::PathBuf};
 
 use clap::ValueEnum;
-use kafka::security::{SaslConfig, SaslMechanism, Secret, Security, SecurityProtocol, TlsConfig};
+use kafka::connection::security::{
+    SaslConfig, SaslMechanism, Secret, Security, SecurityProtocol, TlsConfig,
+};
 
 use crate::settings::Sources;
 
@@ -129,7 +131,7 @@ pub struct RunsArgs {
 
 /// Takes a topic flag's value if Kafka would accept it as a topic name.
 fn topic_name(text: &str) -> Result<String, String> {
-    kafka::names::check_topic(text).map(|()| text.to_string())
+    kafka::protocol::names::check_topic(text).map(|()| text.to_string())
 }
 
 /// Takes a password flag's value as a [`Secret`], so that no `Debug` output shows it.

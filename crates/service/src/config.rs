@@ -18,7 +18,7 @@ use std::{
     str::FromStr,
 };
 
-use kafka::security::{SaslMechanism, Secret, SecurityProtocol};
+use kafka::connection::security::{SaslMechanism, Secret, SecurityProtocol};
 
 use crate::{
     args::EndpointIdentification,

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use kafka::security::Secret;
+use kafka::connection::security::Secret;
 
 /// The login modules whose credentials this client can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

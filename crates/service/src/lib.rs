@@ -16,6 +16,7 @@ pub mod args;
 pub mod config;
 pub mod duration;
 pub mod exit;
+pub mod fetch_flags;
 pub mod healthcheck;
 pub mod http;
 pub mod jaas;

@@ -9,7 +9,7 @@
 use std::{collections::BTreeMap, fmt, path::PathBuf};
 
 use clap::{parser::ValueSource, ArgMatches, Command};
-use kafka::security::{Secret, SecurityProtocol};
+use kafka::connection::security::{Secret, SecurityProtocol};
 
 use crate::{
     args::{KafkaArgs, SecurityArgs},
@@ -656,7 +656,10 @@ mod tests {
         let sasl = flags.kafka.security().sasl.unwrap();
         assert_eq!(sasl.username, "alice");
         assert_eq!(sasl.password.expose(), "env-password");
-        assert_eq!(sasl.mechanism, kafka::security::SaslMechanism::ScramSha256);
+        assert_eq!(
+            sasl.mechanism,
+            kafka::connection::security::SaslMechanism::ScramSha256
+        );
         assert_eq!(source(&flags, "sasl.password"), "env KAFKA_SASL_PASSWORD");
     }
 
@@ -738,7 +741,7 @@ mod tests {
         );
         assert_eq!(
             flags.kafka.security(),
-            kafka::security::Security {
+            kafka::connection::security::Security {
                 tls: flags.kafka.security().tls,
                 ..Default::default()
             }

@@ -60,7 +60,7 @@ impl Flags for Args {
     /// The prefix must make topic names Kafka accepts (the longest is the runs topic's).
     fn validate(&self) -> Result<(), String> {
         let longest = Names::from_topic(format!("{}-YYYYMMDD-HHMMSS-XXXXXX", self.prefix));
-        kafka::names::check_topic(&longest.runs_topic).map_err(|problem| {
+        kafka::protocol::names::check_topic(&longest.runs_topic).map_err(|problem| {
             format!(
                 "--prefix {:?} makes topic names Kafka refuses: {problem}",
                 self.prefix

@@ -1,7 +1,7 @@
 //! What a smoke test leaves behind: nothing. Its topics and its group are deleted whatever the
 //! verdict, unless `--keep` asks to inspect them.
 
-use kafka::admin;
+use kafka::{client::admin, cluster::Cluster};
 
 use crate::{names::Names, Args};
 
@@ -19,11 +19,13 @@ pub async fn run(args: &Args, names: &Names) -> Result<Cleanup, kafka::Error> {
     if args.keep {
         return Ok(Cleanup::Kept);
     }
-    let brokers = args.kafka.broker_list();
-    let security = args.kafka.security();
-    let client_id = format!("{}-cleanup", args.client_id);
-    admin::delete_topics(&brokers, &client_id, &names.topics(), &security).await?;
-    admin::delete_group(&brokers, &client_id, &names.group, &security).await?;
+    let cluster = Cluster::new(
+        args.kafka.broker_list(),
+        format!("{}-cleanup", args.client_id),
+        args.kafka.security(),
+    );
+    admin::delete_topics(&cluster, &names.topics()).await?;
+    admin::delete_group(&cluster, &names.group).await?;
     tracing::info!(topic = names.topic, group = names.group, "deleted");
     Ok(Cleanup::Deleted)
 }

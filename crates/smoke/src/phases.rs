@@ -11,6 +11,7 @@ use std::{
 };
 
 use clap::Parser;
+use kafka::cluster::ClusterError;
 use service::{Outcome, Shutdown};
 
 use crate::{names::Names, Args, Error};
@@ -143,7 +144,7 @@ impl PhaseError {
         error.is_first_contact_fatal()
             || matches!(
                 error,
-                kafka::Error::Unreachable { .. } | kafka::Error::NoBrokers
+                kafka::Error::Cluster(ClusterError::Unreachable { .. } | ClusterError::NoBrokers)
             )
     }
 }

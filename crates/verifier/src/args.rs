@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use kafka::fetch::IsolationLevel;
+use service::fetch_flags::IsolationLevelFlag;
 use service::{Connection, Flags, KafkaArgs, LogArgs, RunsArgs, EXIT_CODES};
 
 /// Reads the whole event topic and proves that 100% of the acknowledged events arrived.
@@ -34,8 +34,8 @@ pub struct Args {
 
     /// Which records are read: `read_committed` leaves out aborted transactions (Kafka's
     /// `isolation.level`).
-    #[arg(long, env = "VERIFIER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevel::ReadUncommitted)]
-    pub isolation_level: IsolationLevel,
+    #[arg(long, env = "VERIFIER_ISOLATION_LEVEL", value_enum, default_value_t = IsolationLevelFlag::ReadUncommitted)]
+    pub isolation_level: IsolationLevelFlag,
     /// Client id sent to the brokers.
     #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "verifier")]
     pub client_id: String,

@@ -21,7 +21,7 @@ use std::{
     time::SystemTime,
 };
 
-use kafka::{admin, client};
+use kafka::cluster::{Cluster, ClusterError};
 use service::Outcome;
 
 pub use args::Args;
@@ -48,26 +48,34 @@ pub enum Error {
     },
 }
 
+impl From<kafka::cluster::ClusterError> for Error {
+    fn from(error: kafka::cluster::ClusterError) -> Error {
+        Error::Kafka(error.into())
+    }
+}
+
 /// Reads the manifests and the whole topic, prints the report, and gives the verdict.
 pub async fn run(args: Args) -> Result<Outcome, Error> {
-    let security = args.kafka.security();
-    let client = client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
+    let cluster = Cluster::new(
+        args.kafka.broker_list(),
+        args.client_id.clone(),
+        args.kafka.security(),
+    );
+    cluster.reach().await?;
     let topic = &args.kafka.topic;
-    let Some(partitions) = admin::partition_count(&client, topic).await? else {
-        return Err(kafka::Error::UnknownTopic {
+    let Some(partitions) = cluster.partition_count(topic).await? else {
+        return Err(ClusterError::UnknownTopic {
             topic: topic.clone(),
             hint: ": nothing to verify (has a producer run?)",
         }
         .into());
     };
     let source = scan::Source {
-        brokers: args.kafka.broker_list(),
-        client_id: &args.client_id,
-        security: &security,
+        cluster: &cluster,
         topic,
-        isolation: args.isolation_level,
+        isolation: args.isolation_level.into(),
     };
-    let manifests = match admin::partition_count(&client, &args.runs.runs_topic).await? {
+    let manifests = match cluster.partition_count(&args.runs.runs_topic).await? {
         Some(_) => scan::read_manifests(&source, &args.runs.runs_topic).await?,
         None => {
             tracing::warn!(

@@ -9,9 +9,9 @@ use events::{
     Event, EventType,
 };
 use kafka::{
-    fetch::{IsolationLevel, Reader},
-    records::Record,
-    security::Security,
+    client::fetch::{IsolationLevel, Reader},
+    cluster::Cluster,
+    protocol::records::Record,
 };
 
 /// How many invalid records are kept to be shown.
@@ -139,12 +139,8 @@ pub async fn read_manifests(
 /// Where the verifier reads: the cluster, the topic, and how.
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
-    /// Bootstrap brokers.
-    pub brokers: Vec<String>,
-    /// Client id sent to the brokers.
-    pub client_id: &'a str,
-    /// How connections to the brokers are secured.
-    pub security: &'a Security,
+    /// The cluster read.
+    pub cluster: &'a Cluster,
     /// The event topic.
     pub topic: &'a str,
     /// Which records are read.
@@ -153,13 +149,6 @@ pub struct Source<'a> {
 
 impl Source<'_> {
     fn scan(&self, topic: &str, partitions: impl IntoIterator<Item = i32>) -> Reader {
-        kafka::scan::scan_topic(
-            self.brokers.clone(),
-            self.client_id,
-            self.security,
-            topic,
-            partitions,
-            self.isolation,
-        )
+        kafka::client::scan::scan_topic(self.cluster, topic, partitions, self.isolation)
     }
 }

@@ -1,5 +1,6 @@
-//! A raw Kafka connection for the requests rskafka does not make: group coordination, offset
-//! commits, topic creation and our own fetching.
+//! One connection to one broker, for the requests rskafka does not make: group coordination,
+//! offset commits, topic creation and our own fetching. The security settings every
+//! connection follows are [`security`]; the TLS configuration built from them, [`tls`].
 //!
 //! Messages are the `kafka-protocol` crate's types; this module only frames them (size prefix,
 //! request header, correlation id) and negotiates versions with ApiVersions, as every Kafka client
@@ -12,7 +13,10 @@
 //! cover, credentials refused, and a listener of the other kind (TLS spoken to a plaintext
 //! port, or plaintext to a TLS port, whose answer to ApiVersions is a TLS alert or nothing).
 
+mod error;
 mod sasl;
+pub mod security;
+pub mod tls;
 pub mod transport;
 
 use std::{collections::HashMap, time::Duration};
@@ -25,8 +29,8 @@ use kafka_protocol::{
 use memmap2::MmapOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
-pub use crate::error::UndecodableResponse;
-use crate::{error::Mismatch, security::Security, Error, Result};
+pub use error::{ConnectionError, Mismatch, Result, UndecodableResponse};
+use security::Security;
 use transport::Transport;
 
 /// Kafka's error code for a request version the broker does not speak.
@@ -96,8 +100,12 @@ impl Connection {
     /// refusal of our certificate surfaces here (TLS 1.3 sends it, or just closes the
     /// connection, after the handshake); in plaintext, a broker that closes the connection may
     /// be a TLS listener.
-    fn first_answer_error(&self, error: Error, client_certificate: bool) -> Error {
-        let Error::Io { source, .. } = &error else {
+    fn first_answer_error(
+        &self,
+        error: ConnectionError,
+        client_certificate: bool,
+    ) -> ConnectionError {
+        let ConnectionError::Io { source, .. } = &error else {
             return error;
         };
         let tls = self.stream.get_ref().is_tls();
@@ -110,11 +118,11 @@ impl Connection {
         );
         match (closed, tls) {
             (false, _) => error,
-            (true, true) => Error::ClosedAfterTlsHandshake {
+            (true, true) => ConnectionError::ClosedAfterTlsHandshake {
                 broker: self.address.clone(),
                 client_certificate,
             },
-            (true, false) => Error::NotPlaintext {
+            (true, false) => ConnectionError::NotPlaintext {
                 broker: self.address.clone(),
                 seen: Mismatch::Closed,
             },
@@ -152,7 +160,9 @@ impl Connection {
         let response = match response {
             Ok(response) => response,
             // The stream is broken or speaks something else: asking again cannot help.
-            Err(error @ (Error::Io { .. } | Error::NotPlaintext { .. })) => return Err(error),
+            Err(error @ (ConnectionError::Io { .. } | ConnectionError::NotPlaintext { .. })) => {
+                return Err(error)
+            }
             Err(_) => self.send_at(&request, 0).await?,
         };
         if response.error_code != 0 {
@@ -178,7 +188,7 @@ impl Connection {
     /// The version to speak for `R`: the highest that the broker, the `kafka-protocol` crate and
     /// the caller (`cap`, the newest layout the caller fills in) all support.
     pub fn version<R: Request>(&self, cap: i16) -> Result<i16> {
-        let unsupported = |detail: String| Error::UnsupportedVersion {
+        let unsupported = |detail: String| ConnectionError::UnsupportedVersion {
             broker: self.address.clone(),
             api: api_name(R::KEY),
             detail,
@@ -274,9 +284,9 @@ impl Connection {
 
     /// A size prefix no Kafka answer has: in plaintext, the first bytes of a TLS record (an
     /// alert) mean a TLS listener.
-    fn bad_size_error(&self, prefix: [u8; 4]) -> Error {
+    fn bad_size_error(&self, prefix: [u8; 4]) -> ConnectionError {
         if !self.stream.get_ref().is_tls() && is_tls_record(prefix) {
-            return Error::NotPlaintext {
+            return ConnectionError::NotPlaintext {
                 broker: self.address.clone(),
                 seen: Mismatch::Answered("with a TLS record"),
             };
@@ -285,15 +295,15 @@ impl Connection {
         self.protocol_error(format!("bad response size {size}"))
     }
 
-    fn io_error(&self, source: std::io::Error) -> Error {
-        Error::Io {
+    fn io_error(&self, source: std::io::Error) -> ConnectionError {
+        ConnectionError::Io {
             broker: self.address.clone(),
             source,
         }
     }
 
-    fn protocol_error(&self, reason: String) -> Error {
-        Error::Protocol {
+    fn protocol_error(&self, reason: String) -> ConnectionError {
+        ConnectionError::Protocol {
             broker: self.address.clone(),
             reason,
         }
@@ -301,8 +311,8 @@ impl Connection {
 }
 
 /// A step of connecting that took longer than [`CONNECT_TIMEOUT`].
-fn connect_timeout(address: &str, what: &'static str) -> Error {
-    Error::Timeout {
+fn connect_timeout(address: &str, what: &'static str) -> ConnectionError {
+    ConnectionError::Timeout {
         broker: address.to_string(),
         what,
         timeout: CONNECT_TIMEOUT,
@@ -348,7 +358,7 @@ fn decode_response<R: Request>(
     version: i16,
     correlation_id: i32,
 ) -> Result<R::Response> {
-    let protocol = |reason: String| Error::Protocol {
+    let protocol = |reason: String| ConnectionError::Protocol {
         broker: broker.to_string(),
         reason,
     };
@@ -426,7 +436,7 @@ mod tests {
         body.put_i16(27); // error code
         body.put_i32(-1); // assignment: null, which the protocol does not allow
         let err = decode_response::<SyncGroupRequest>("b:1", body.freeze(), 3, 9).unwrap_err();
-        let Error::Undecodable(undecodable) = err else {
+        let ConnectionError::Undecodable(undecodable) = err else {
             panic!("kept: {err:?}")
         };
         assert_eq!((undecodable.api_key, undecodable.version), (14, 3));

@@ -19,9 +19,9 @@ use kafka_protocol::{
 use rsasl::prelude::{Mechname, SASLClient, SASLConfig, Session};
 
 use super::Connection;
-use crate::{
+use super::{
     security::{flags, SaslConfig, SaslMechanism},
-    Error, Result,
+    ConnectionError, Result,
 };
 
 /// SaslHandshake v1: from it on, the mechanism's messages travel in SaslAuthenticate requests
@@ -81,7 +81,7 @@ pub(super) fn authenticate_request(message: Vec<u8>) -> SaslAuthenticateRequest 
 async fn handshake(connection: &mut Connection, sasl: &SaslConfig) -> Result<()> {
     let version = connection.version::<SaslHandshakeRequest>(HANDSHAKE_VERSION)?;
     if version < HANDSHAKE_VERSION {
-        return Err(Error::UnsupportedVersion {
+        return Err(ConnectionError::UnsupportedVersion {
             broker: connection.address().to_string(),
             api: "SaslHandshake".into(),
             detail: "the broker speaks v0 only, this client v1 (KIP-152, Kafka 1.0)".into(),
@@ -122,13 +122,13 @@ pub(super) fn check_handshake(
                 .map(|m| m.as_str())
                 .filter(|m| *m != asked)
                 .collect();
-            Err(Error::MechanismNotOffered {
+            Err(ConnectionError::MechanismNotOffered {
                 broker: broker.to_string(),
                 mechanism: sasl.mechanism,
                 offered: offered.join(", "),
             })
         }
-        Some(code) => Err(Error::Broker {
+        Some(code) => Err(ConnectionError::Refused {
             request: "SaslHandshake",
             code,
             message: None,
@@ -200,7 +200,7 @@ pub(super) fn check_authenticate(
                 .error_message
                 .map_or_else(|| "no reason given".to_string(), |m| m.to_string()),
         )),
-        Some(code) => Err(Error::Broker {
+        Some(code) => Err(ConnectionError::Refused {
             request: "SaslAuthenticate",
             code,
             message: answer.error_message.map(|m| m.to_string()),
@@ -209,8 +209,8 @@ pub(super) fn check_authenticate(
 }
 
 /// Whether the broker closed the connection instead of answering.
-fn closed(error: &Error) -> bool {
-    matches!(error, Error::Io { source, .. } if matches!(
+fn closed(error: &ConnectionError) -> bool {
+    matches!(error, ConnectionError::Io { source, .. } if matches!(
         source.kind(),
         std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
     ))
@@ -230,8 +230,8 @@ pub(super) fn scram_error(message: &[u8]) -> Option<String> {
     })
 }
 
-fn failed(broker: &str, sasl: &SaslConfig, message: String) -> Error {
-    Error::AuthenticationFailed {
+fn failed(broker: &str, sasl: &SaslConfig, message: String) -> ConnectionError {
+    ConnectionError::AuthenticationFailed {
         broker: broker.to_string(),
         user: sasl.username.clone(),
         mechanism: sasl.mechanism,
@@ -245,7 +245,7 @@ mod tests {
     use kafka_protocol::protocol::Encodable;
 
     use super::*;
-    use crate::{connection::encode_request, security::Secret};
+    use crate::connection::{encode_request, security::Secret};
 
     fn alice(mechanism: SaslMechanism) -> SaslConfig {
         SaslConfig {

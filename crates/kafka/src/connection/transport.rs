@@ -1,7 +1,7 @@
 //! The byte stream under a connection: TCP, or TLS over TCP, and what goes wrong in each named
 //! the way a user can act on it.
 //!
-//! TLS is rustls through tokio-rustls, with the configuration of [`crate::tls`] and the host of
+//! TLS is rustls through tokio-rustls, with the configuration of [`crate::connection::tls`] and the host of
 //! `host:port` as the server name (SNI for a DNS name; the certificate must name it, or the IP
 //! address). The handshake is bounded by [`TLS_HANDSHAKE_TIMEOUT`]: a plaintext broker reads a
 //! TLS hello as the first bytes of a request hundreds of megabytes long and waits for the rest,
@@ -23,7 +23,7 @@ use tokio::{
 use tokio_rustls::{client::TlsStream, TlsConnector};
 
 use super::CONNECT_TIMEOUT;
-use crate::{error::Mismatch, security::flags, tls::certificate_reason, Error, Result};
+use super::{security::flags, tls::certificate_reason, ConnectionError, Mismatch, Result};
 
 /// How long a TLS handshake may take. A handshake is a round trip or two; a broker silent
 /// for this long is not speaking TLS.
@@ -58,13 +58,13 @@ impl Transport {
 
 /// A TCP connection with Nagle's algorithm off (requests are whole frames already).
 async fn tcp(address: &str) -> Result<TcpStream> {
-    let io = |source| Error::Io {
+    let io = |source| ConnectionError::Io {
         broker: address.to_string(),
         source,
     };
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
         .await
-        .map_err(|_| Error::Timeout {
+        .map_err(|_| ConnectionError::Timeout {
             broker: address.to_string(),
             what: "the connection",
             timeout: CONNECT_TIMEOUT,
@@ -85,7 +85,7 @@ async fn handshake(
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, connecting).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(error)) => Err(handshake_error(address, error)),
-        Err(_) => Err(Error::NotTls {
+        Err(_) => Err(ConnectionError::NotTls {
             broker: address.to_string(),
             seen: Mismatch::Silent(TLS_HANDSHAKE_TIMEOUT),
         }),
@@ -97,7 +97,7 @@ async fn handshake(
 fn server_name(address: &str) -> Result<ServerName<'static>> {
     let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(host.to_string()).map_err(|_| Error::Settings {
+    ServerName::try_from(host.to_string()).map_err(|_| ConnectionError::Settings {
         problem: format!("{host} is neither a DNS name nor an IP address, which TLS needs"),
         flags: "--brokers".into(),
     })
@@ -105,7 +105,7 @@ fn server_name(address: &str) -> Result<ServerName<'static>> {
 
 /// What a failed handshake means: rustls' reason when it has one, else a broker that does
 /// not speak TLS.
-fn handshake_error(address: &str, error: io::Error) -> Error {
+fn handshake_error(address: &str, error: io::Error) -> ConnectionError {
     if let Some(tls) = tls_error(address, &error) {
         return tls;
     }
@@ -113,11 +113,11 @@ fn handshake_error(address: &str, error: io::Error) -> Error {
         io::ErrorKind::UnexpectedEof
         | io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => Error::NotTls {
+        | io::ErrorKind::BrokenPipe => ConnectionError::NotTls {
             broker: address.to_string(),
             seen: Mismatch::Closed,
         },
-        _ => Error::Io {
+        _ => ConnectionError::Io {
             broker: address.to_string(),
             source: error,
         },
@@ -125,30 +125,30 @@ fn handshake_error(address: &str, error: io::Error) -> Error {
 }
 
 /// The TLS failure inside an I/O error of a TLS stream, if that is what it is.
-pub fn tls_error(address: &str, error: &io::Error) -> Option<Error> {
+pub fn tls_error(address: &str, error: &io::Error) -> Option<ConnectionError> {
     let tls = error.get_ref()?.downcast_ref::<rustls::Error>()?;
     Some(rustls_error(address, tls))
 }
 
 /// A rustls error as the user can act on it.
-pub fn rustls_error(address: &str, error: &rustls::Error) -> Error {
+pub fn rustls_error(address: &str, error: &rustls::Error) -> ConnectionError {
     let broker = address.to_string();
     match error {
-        rustls::Error::InvalidCertificate(certificate) => Error::CertificateRejected {
+        rustls::Error::InvalidCertificate(certificate) => ConnectionError::CertificateRejected {
             broker,
             reason: certificate_reason(certificate),
         },
-        rustls::Error::AlertReceived(alert) => Error::Tls {
+        rustls::Error::AlertReceived(alert) => ConnectionError::Tls {
             broker,
             reason: alert_reason(*alert),
         },
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
-            Error::NotTls {
+            ConnectionError::NotTls {
                 broker,
                 seen: Mismatch::Answered("something else than TLS"),
             }
         }
-        other => Error::Tls {
+        other => ConnectionError::Tls {
             broker,
             reason: other.to_string(),
         },

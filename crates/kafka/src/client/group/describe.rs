@@ -9,9 +9,9 @@ use kafka_protocol::messages::{DescribeGroupsRequest, GroupId};
 use super::{
     codec,
     error::{GroupError, GroupRequest},
-    requests::{check, send, text, REQUEST_TIMEOUT},
+    requests::{check, send, REQUEST_TIMEOUT},
 };
-use crate::connection::Connection;
+use crate::{connection::Connection, protocol::text};
 
 /// The highest DescribeGroups version asked for: the last before the flexible ones.
 const VERSION_CAP: i16 = 4;

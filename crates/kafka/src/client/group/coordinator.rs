@@ -2,17 +2,20 @@
 //! membership state machine and the network, and [`CoordinatorLink`], its implementation over a
 //! connection to whichever broker coordinates the group now.
 
-use std::{collections::BTreeMap, fmt, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, fmt, time::Duration};
 
 use bytes::Bytes;
-use rskafka::client::Client;
 
 use super::{
     describe::{self, GroupDescription},
     error::{GroupError, GroupRequest, Recovery},
     requests::{self, JoinAnswer, JoinParams, Joined, REQUEST_TIMEOUT},
 };
-use crate::{admin, connection::Connection, security::Security};
+use crate::{
+    client::Error,
+    cluster::{Cluster, ClusterError},
+    connection::Connection,
+};
 
 /// The group requests a member makes, each to the group's current coordinator. Implemented by
 /// [`CoordinatorLink`]; unit tests of the membership script their own.
@@ -51,34 +54,21 @@ pub trait Coordinator {
     fn rediscover(&mut self);
 }
 
-/// Where the coordinator is found and how we introduce ourselves.
-#[derive(Debug, Clone)]
-pub struct LinkConfig {
-    /// The group.
-    pub group_id: String,
-    /// Our client id.
-    pub client_id: String,
-    /// Bootstrap brokers, asked in turn which broker coordinates the group.
-    pub brokers: Vec<String>,
-    /// How connections to the brokers are secured (TLS, SASL).
-    pub security: Security,
-}
-
-/// A [`Coordinator`] over one connection to the coordinator, found through the bootstrap
-/// brokers and opened when missing; partition counts come from the cluster's metadata through
-/// `client`.
+/// A [`Coordinator`] of group `group_id` over one connection to its coordinator, found through
+/// the cluster's bootstrap brokers and opened when missing; partition counts come from the
+/// cluster's metadata.
 pub struct CoordinatorLink {
-    config: LinkConfig,
-    client: Arc<Client>,
+    cluster: Cluster,
+    group_id: String,
     connection: Option<Connection>,
 }
 
 impl CoordinatorLink {
-    /// A link that connects on its first request.
-    pub fn new(config: LinkConfig, client: Arc<Client>) -> CoordinatorLink {
+    /// A link to the coordinator of `group_id` that connects on its first request.
+    pub fn new(cluster: Cluster, group_id: String) -> CoordinatorLink {
         CoordinatorLink {
-            config,
-            client,
+            cluster,
+            group_id,
             connection: None,
         }
     }
@@ -96,10 +86,11 @@ impl CoordinatorLink {
         }
         if self.connection.is_none() {
             let address = self.find_coordinator().await?;
-            let connection =
-                Connection::connect(&address, &self.config.client_id, &self.config.security)
-                    .await
-                    .map_err(|e| GroupError::new(request, e))?;
+            let connection = self
+                .cluster
+                .connect(&address)
+                .await
+                .map_err(|e| GroupError::new(request, e))?;
             self.connection = Some(connection);
         }
         Ok(self.connection.as_mut().expect("just set"))
@@ -107,7 +98,7 @@ impl CoordinatorLink {
 
     /// DescribeGroups: the group's state and members, with their assignments.
     pub async fn describe_group(&mut self) -> Result<GroupDescription, GroupError> {
-        let group_id = self.config.group_id.clone();
+        let group_id = self.group_id.clone();
         let connection = self.connection(GroupRequest::DescribeGroups).await?;
         let described = describe::describe_group(connection, &group_id).await;
         if described
@@ -121,14 +112,15 @@ impl CoordinatorLink {
 
     async fn find_coordinator(&self) -> Result<String, GroupError> {
         let mut last_error =
-            GroupError::new(GroupRequest::FindCoordinator, crate::Error::NoBrokers);
-        for broker in &self.config.brokers {
+            GroupError::new(GroupRequest::FindCoordinator, ClusterError::NoBrokers);
+        for broker in self.cluster.bootstrap() {
             let attempt = async {
-                let mut connection =
-                    Connection::connect(broker, &self.config.client_id, &self.config.security)
-                        .await
-                        .map_err(|e| GroupError::new(GroupRequest::FindCoordinator, e))?;
-                requests::find_coordinator(&mut connection, &self.config.group_id).await
+                let mut connection = self
+                    .cluster
+                    .connect(broker)
+                    .await
+                    .map_err(|e| GroupError::new(GroupRequest::FindCoordinator, e))?;
+                requests::find_coordinator(&mut connection, &self.group_id).await
             };
             match attempt.await {
                 Ok(address) => return Ok(address),
@@ -144,7 +136,7 @@ impl CoordinatorLink {
 impl fmt::Debug for CoordinatorLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CoordinatorLink")
-            .field("config", &self.config)
+            .field("group_id", &self.group_id)
             .field("connection", &self.connection)
             .finish_non_exhaustive()
     }
@@ -161,13 +153,13 @@ impl Coordinator for CoordinatorLink {
         joined: &Joined,
         assignments: Vec<(String, Bytes)>,
     ) -> Result<Bytes, GroupError> {
-        let group_id = self.config.group_id.clone();
+        let group_id = self.group_id.clone();
         let connection = self.connection(GroupRequest::SyncGroup).await?;
         requests::sync_group(connection, &group_id, joined, assignments).await
     }
 
     async fn heartbeat(&mut self, generation_id: i32, member_id: &str) -> Result<(), GroupError> {
-        let group_id = self.config.group_id.clone();
+        let group_id = self.group_id.clone();
         let connection = self.connection(GroupRequest::Heartbeat).await?;
         requests::heartbeat(connection, &group_id, generation_id, member_id).await
     }
@@ -177,7 +169,7 @@ impl Coordinator for CoordinatorLink {
         topic: &str,
         partitions: &[i32],
     ) -> Result<BTreeMap<i32, Option<i64>>, GroupError> {
-        let group_id = self.config.group_id.clone();
+        let group_id = self.group_id.clone();
         let connection = self.connection(GroupRequest::OffsetFetch).await?;
         requests::fetch_offsets(connection, &group_id, topic, partitions).await
     }
@@ -189,7 +181,7 @@ impl Coordinator for CoordinatorLink {
         topic: &str,
         offsets: &BTreeMap<i32, i64>,
     ) -> Result<(), GroupError> {
-        let group_id = self.config.group_id.clone();
+        let group_id = self.group_id.clone();
         let connection = self.connection(GroupRequest::OffsetCommit).await?;
         requests::commit_offsets(
             connection,
@@ -203,15 +195,17 @@ impl Coordinator for CoordinatorLink {
     }
 
     async fn leave_group(&mut self, member_id: &str, timeout: Duration) -> Result<(), GroupError> {
-        let group_id = self.config.group_id.clone();
+        let group_id = self.group_id.clone();
         let connection = self.connection(GroupRequest::LeaveGroup).await?;
         requests::leave_group(connection, &group_id, member_id, timeout).await
     }
 
     async fn partition_count(&mut self, topic: &str) -> Result<i32, GroupError> {
-        let count = admin::partition_count(&self.client, topic)
+        let count = self
+            .cluster
+            .partition_count(topic)
             .await
-            .map_err(|e| GroupError::new(GroupRequest::Metadata, e))?;
+            .map_err(|e| GroupError::new(GroupRequest::Metadata, Error::from(e)))?;
         Ok(count.map_or(0, |c| i32::try_from(c).unwrap_or(i32::MAX)))
     }
 

@@ -8,18 +8,21 @@ use kafka_protocol::{
     protocol::StrBytes,
 };
 
-use crate::{connection::Connection, Error, Result};
+use super::{ClusterError, Result};
+use crate::connection::Connection;
 
 /// The highest Metadata version asked for: the newest tested on both local brokers.
 const METADATA_VERSION_CAP: i16 = 12;
 
 /// Where a topic's partitions are led.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Layout {
+pub struct Layout {
     /// node id → `host:port`.
     pub brokers: HashMap<i32, String>,
     /// partition → leader's node id, for partitions that have a leader.
     pub leaders: BTreeMap<i32, i32>,
+    /// How many partitions the topic has, led or not.
+    pub partitions: usize,
 }
 
 impl Layout {
@@ -55,7 +58,7 @@ pub(super) async fn topic_layout(connection: &mut Connection, topic: &str) -> Re
         None => {}
         Some(ResponseError::UnknownTopicOrPartition) => return Err(unknown_topic(topic)),
         Some(code) => {
-            return Err(Error::Broker {
+            return Err(ClusterError::Refused {
                 request: "Metadata",
                 code,
                 message: None,
@@ -68,11 +71,15 @@ pub(super) async fn topic_layout(connection: &mut Connection, topic: &str) -> Re
         .filter(|p| p.leader_id.0 >= 0)
         .map(|p| (p.partition_index, p.leader_id.0))
         .collect();
-    Ok(Layout { brokers, leaders })
+    Ok(Layout {
+        brokers,
+        leaders,
+        partitions: described.partitions.len(),
+    })
 }
 
-fn unknown_topic(topic: &str) -> Error {
-    Error::UnknownTopic {
+fn unknown_topic(topic: &str) -> ClusterError {
+    ClusterError::UnknownTopic {
         topic: topic.to_string(),
         hint: "",
     }

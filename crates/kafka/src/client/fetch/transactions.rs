@@ -7,7 +7,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::records::{ControlMarker, RecordBatch};
+use crate::protocol::records::{ControlMarker, RecordBatch};
 
 /// The aborted transactions of one answer, consumed as its batches go by.
 #[derive(Debug, Default)]
@@ -56,7 +56,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::records::read_batches;
+    use crate::protocol::records::read_batches;
 
     /// One batch of `producer` at `offset`: a data record, or a marker (`Some(abort)`).
     fn batch(offset: i64, producer: i64, marker: Option<bool>) -> Bytes {

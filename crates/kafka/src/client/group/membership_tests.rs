@@ -12,7 +12,7 @@ use kafka_protocol::error::ResponseError::{self, *};
 use tokio::time::Instant;
 
 use super::*;
-use crate::group::{assignor::Assignment, requests::JoinedMember};
+use crate::client::group::{assignor::Assignment, requests::JoinedMember};
 
 const GROUP: &str = "pipeline";
 const TOPIC: &str = "evenements";
@@ -301,7 +301,7 @@ fn refused(request: GroupRequest, code: ResponseError) -> GroupError {
 fn timed_out(request: GroupRequest) -> GroupError {
     GroupError::new(
         request,
-        crate::Error::Timeout {
+        crate::connection::ConnectionError::Timeout {
             broker: "coordinator:9092".into(),
             what: "a group request",
             timeout: Duration::from_secs(10),
@@ -312,7 +312,7 @@ fn timed_out(request: GroupRequest) -> GroupError {
 fn unsupported_version(request: GroupRequest) -> GroupError {
     GroupError::new(
         request,
-        crate::Error::UnsupportedVersion {
+        crate::connection::ConnectionError::UnsupportedVersion {
             broker: "coordinator:9092".into(),
             api: "JoinGroup".into(),
             detail: "broker 6..=9, client 0..=5".into(),
@@ -374,10 +374,7 @@ fn assignment(partitions: &[(&str, &[i32])]) -> Bytes {
 fn config() -> GroupConfig {
     GroupConfig {
         group_id: GROUP.to_string(),
-        client_id: "membership-tests".to_string(),
         topic: TOPIC.to_string(),
-        brokers: Vec::new(),
-        security: crate::security::Security::default(),
         session_timeout: Duration::from_secs(10),
         rebalance_timeout: Duration::from_secs(30),
     }

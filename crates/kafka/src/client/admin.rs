@@ -3,6 +3,16 @@
 
 use std::time::Duration;
 
+use crate::{
+    backoff::Backoff,
+    client::{
+        group::{requests::find_coordinator, Cause, GroupError},
+        Error, Result,
+    },
+    cluster::{Cluster, ClusterError},
+    connection::{Connection, ConnectionError},
+    protocol::text,
+};
 use kafka_protocol::{
     error::{ParseResponseErrorCode, ResponseError},
     messages::{
@@ -10,18 +20,6 @@ use kafka_protocol::{
         CreateTopicsRequest, DeleteGroupsRequest, DeleteTopicsRequest, GroupId, MetadataRequest,
         TopicName,
     },
-};
-use rskafka::client::Client;
-
-use crate::{
-    backoff::Backoff,
-    connection::Connection,
-    group::{
-        requests::{find_coordinator, text},
-        Cause, GroupError,
-    },
-    security::Security,
-    Error, Result,
 };
 
 /// How long a created topic may take to show in the metadata.
@@ -33,62 +31,39 @@ const LEFT_GROUP_EMPTY_WITHIN: Duration = Duration::from_secs(10);
 /// How long the broker may take to delete topics (DeleteTopics' `timeout_ms`).
 const DELETE_TOPICS_TIMEOUT_MS: i32 = 30_000;
 
-/// The number of partitions of `topic`, or `None` when it does not exist.
-pub async fn partition_count(client: &Client, topic: &str) -> Result<Option<usize>> {
-    let topics = client
-        .list_topics()
-        .await
-        .map_err(Error::client("listing topics"))?;
-    Ok(topics
-        .into_iter()
-        .find(|t| t.name == topic)
-        .map(|t| t.partitions.len()))
-}
-
 /// Makes sure `topic` exists, creating it with `partitions` partitions when missing, and returns
-/// its partition count. `brokers` are the bootstrap brokers, where CreateTopics is sent over a
-/// connection secured as `security` says.
+/// its partition count. CreateTopics is sent to a bootstrap broker of `cluster`.
 ///
 /// Creation goes through our own CreateTopics request to a bootstrap broker rather than
 /// rskafka's controller client: some Kafka-compatible brokers name a controller their metadata
 /// does not list, which rskafka cannot reach, while every KRaft-era broker accepts CreateTopics
 /// and forwards it to its controller. A broker without CreateTopics gets the topic auto-created
 /// with its default partition count, and a warning says so.
-pub async fn ensure_topic(
-    client: &Client,
-    brokers: &[String],
-    topic: &str,
-    partitions: usize,
-    security: &Security,
-) -> Result<usize> {
-    if let Some(count) = partition_count(client, topic).await? {
+pub async fn ensure_topic(cluster: &Cluster, topic: &str, partitions: usize) -> Result<usize> {
+    if let Some(count) = cluster.partition_count(topic).await? {
         return Ok(count);
     }
-    let broker = brokers.first().ok_or(Error::NoBrokers)?;
-    create_topic(broker, topic, partitions, security).await?;
+    create_topic(cluster, topic, partitions).await?;
     // Metadata can lag behind creation for a moment.
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
     let deadline = tokio::time::Instant::now() + CREATED_TOPIC_VISIBLE_WITHIN;
     while tokio::time::Instant::now() < deadline {
-        if let Some(count) = partition_count(client, topic).await? {
+        if let Some(count) = cluster.partition_count(topic).await? {
             tracing::info!(topic, partitions = count, "created topic");
             return Ok(count);
         }
         backoff.wait().await;
     }
-    Err(Error::UnknownTopic {
+    Err(ClusterError::UnknownTopic {
         topic: topic.to_string(),
         hint: " in the metadata, although it was created",
-    })
+    }
+    .into())
 }
 
-async fn create_topic(
-    broker: &str,
-    topic: &str,
-    partitions: usize,
-    security: &Security,
-) -> Result<()> {
-    let mut connection = Connection::connect(broker, "topic-admin", security).await?;
+async fn create_topic(cluster: &Cluster, topic: &str, partitions: usize) -> Result<()> {
+    let broker = cluster.bootstrap().first().ok_or(ClusterError::NoBrokers)?;
+    let mut connection = cluster.connect(broker).await?;
     if !connection.supports::<CreateTopicsRequest>() {
         return auto_create_topic(&mut connection, topic, partitions).await;
     }
@@ -103,10 +78,11 @@ async fn create_topic(
             .with_replication_factor(replication)]);
     let response = connection.send(&request, version).await?;
     let Some(result) = response.topics.first() else {
-        return Err(Error::Protocol {
+        return Err(ConnectionError::Protocol {
             broker: broker.to_string(),
             reason: "CreateTopics answer names no topic".into(),
-        });
+        }
+        .into());
     };
     match result.error_code.err() {
         None | Some(ResponseError::TopicAlreadyExists) => Ok(()),
@@ -149,14 +125,8 @@ async fn auto_create_topic(
 /// Deletes `topics` through a bootstrap broker (which forwards to the controller, as for
 /// CreateTopics). A topic that does not exist counts as deleted: a cleanup may run after a
 /// failure that came before the topic was made.
-pub async fn delete_topics(
-    brokers: &[String],
-    client_id: &str,
-    topics: &[String],
-    security: &Security,
-) -> Result<()> {
-    let broker = brokers.first().ok_or(Error::NoBrokers)?;
-    let mut connection = Connection::connect(broker, client_id, security).await?;
+pub async fn delete_topics(cluster: &Cluster, topics: &[String]) -> Result<()> {
+    let mut connection = cluster.connect_bootstrap().await?;
     // v1-v5 name the topics in `topic_names`; v6 moves them into `topics` with ids.
     let request = DeleteTopicsRequest::default()
         .with_timeout_ms(DELETE_TOPICS_TIMEOUT_MS)
@@ -177,18 +147,12 @@ pub async fn delete_topics(
 /// Deletes the consumer group `group_id` and its committed offsets, on its coordinator. A group
 /// that does not exist counts as deleted; one that still has members is asked again for a few
 /// seconds, the time a member that just left takes to be gone everywhere.
-pub async fn delete_group(
-    brokers: &[String],
-    client_id: &str,
-    group_id: &str,
-    security: &Security,
-) -> Result<()> {
-    let broker = brokers.first().ok_or(Error::NoBrokers)?;
-    let mut bootstrap = Connection::connect(broker, client_id, security).await?;
+pub async fn delete_group(cluster: &Cluster, group_id: &str) -> Result<()> {
+    let mut bootstrap = cluster.connect_bootstrap().await?;
     let coordinator = find_coordinator(&mut bootstrap, group_id)
         .await
-        .map_err(|e| group_error(e, broker))?;
-    let mut connection = Connection::connect(&coordinator, client_id, security).await?;
+        .map_err(|e| group_error(e, bootstrap.address()))?;
+    let mut connection = cluster.connect(&coordinator).await?;
     let request = DeleteGroupsRequest::default().with_groups_names(vec![GroupId(text(group_id))]);
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
     let deadline = tokio::time::Instant::now() + LEFT_GROUP_EMPTY_WITHIN;
@@ -219,9 +183,10 @@ fn group_error(error: GroupError, broker: &str) -> Error {
     match error.cause {
         Cause::Transport(error) => *error,
         Cause::Refused(code) => refused("FindCoordinator", code, "the group's coordinator"),
-        other => Error::Protocol {
+        other => ConnectionError::Protocol {
             broker: broker.to_string(),
             reason: other.to_string(),
-        },
+        }
+        .into(),
     }
 }

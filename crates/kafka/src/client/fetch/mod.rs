@@ -1,5 +1,5 @@
 //! Reading partitions with our own Fetch requests: one request per broker for every partition
-//! it leads for us, the records decoded without copying ([`crate::records`]).
+//! it leads for us, the records decoded without copying ([`crate::protocol::records`]).
 //!
 //! How it works:
 //! - A [`Reader`] learns each partition's leader with a Metadata request and hands every
@@ -16,13 +16,13 @@
 //!   range goes to the reset policy (Kafka's `auto.offset.reset`). Other retriable errors are
 //!   retried on the same broker after a backoff.
 //! - A record larger than a partition's byte limit never stalls it: the limit grows
-//!   ([`crate::fetch_size`]) up to `fetch.max.bytes`, and beyond that the partition, offset
+//!   ([`crate::client::fetch::size`]) up to `fetch.max.bytes`, and beyond that the partition, offset
 //!   and size are logged as an error.
 //! - Under `read_committed` the broker answers up to the last stable offset with the list of
 //!   aborted transactions, whose records are skipped. Control batches
 //!   (transaction markers) are never handed over, in either isolation level.
 //!
-//! - Connections are secured as [`FetchConfig::security`] says. A security error (credentials
+//! - Connections are secured as the [`crate::cluster::Cluster`]'s settings say. A security error (credentials
 //!   refused, a certificate not trusted, a listener of the other kind) ends the read at once
 //!   with that error: retrying cannot fix it.
 //!
@@ -30,32 +30,29 @@
 //! short for the few partitions a member of this pipeline owns.
 
 mod broker;
-mod metadata;
+mod ends;
+
 mod partition;
 mod reader;
 mod requests;
+pub mod size;
 mod transactions;
 
 use std::time::Duration;
 
+pub use ends::end_offsets;
 pub use reader::Reader;
 
-use crate::{
-    records::{Record, RecordBatch, RecordsError},
-    security::Security,
-};
+use crate::protocol::records::{Record, RecordBatch, RecordsError};
 
 /// Which records a read sees (Kafka's `isolation.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum IsolationLevel {
     /// Every record written, also those of transactions still open or aborted (Kafka's default).
     #[default]
-    #[cfg_attr(feature = "cli", value(name = "read_uncommitted"))]
     ReadUncommitted,
     /// Only records of committed transactions (and non-transactional ones), up to the last
     /// stable offset.
-    #[cfg_attr(feature = "cli", value(name = "read_committed"))]
     ReadCommitted,
 }
 
@@ -72,7 +69,6 @@ impl IsolationLevel {
 /// Where a partition without a position starts, and where one whose offset is out of range
 /// goes (Kafka's `auto.offset.reset`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OffsetReset {
     /// The partition's earliest offset.
     #[default]
@@ -90,15 +86,9 @@ pub enum StartAt {
     Reset,
 }
 
-/// How a [`Reader`] fetches.
+/// How a [`Reader`] fetches (the brokers, client id and security are its [`crate::cluster::Cluster`]'s).
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
-    /// Bootstrap brokers, `host:port`.
-    pub bootstrap: Vec<String>,
-    /// Client id sent to the brokers.
-    pub client_id: String,
-    /// How every connection to the brokers is secured (TLS, SASL).
-    pub security: Security,
     /// The topic read.
     pub topic: String,
     /// How long a fetch may wait on the broker for new records.

@@ -2,11 +2,11 @@
 //! and one client per partition.
 //!
 //! Security: rskafka's connections get the same TLS configuration (one shared
-//! `Arc<rustls::ClientConfig>`, [`crate::tls`]) and SASL credentials as ours. rskafka retries a
+//! `Arc<rustls::ClientConfig>`, [`crate::connection::tls`]) and SASL credentials as ours. rskafka retries a
 //! failed connection until its deadline and keeps only the text of the failures, so a refused
 //! password or an untrusted certificate would surface after [`CONNECT_TIMEOUT`] as "no
 //! answer". Before building the client, one of our own connections therefore checks the
-//! bootstrap brokers with the same settings ([`probe`]): such failures surface at once, typed,
+//! bootstrap brokers with the same settings ([`super::probe`]): such failures surface at once, typed,
 //! with their cause. rskafka's own errors are mapped to the same types where they can be told
 //! apart ([`security_error`]).
 
@@ -20,41 +20,35 @@ use rskafka::{
     BackoffConfig,
 };
 
-use crate::{
-    connection::transport,
-    probe,
+use super::{Cluster, ClusterError, Result};
+use crate::connection::{
     security::{SaslConfig, SaslMechanism, Security},
-    Error, Result,
+    transport, ConnectionError,
 };
 
-/// How long the first contact with the cluster may take before a service gives up.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use super::CONNECT_TIMEOUT;
 
 /// How long one request is retried (with backoff) on transient errors.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
-/// Connects an rskafka client to the bootstrap `brokers`, secured as `security` says,
-/// retrying for at most [`CONNECT_TIMEOUT`]; security errors (settings, credentials,
-/// certificates, a listener of the other kind) end it at once. Its requests are retried for
-/// [`REQUEST_DEADLINE`].
-pub async fn connect(
-    brokers: &[String],
-    client_id: &str,
-    security: &Security,
-) -> Result<Arc<Client>> {
-    connect_with_deadline(brokers, client_id, security, REQUEST_DEADLINE).await
+/// Connects an rskafka client to `cluster`'s bootstrap brokers, with its client id and
+/// security, once [`Cluster::reach`] reached the cluster (so that security errors end it at
+/// once, typed), retrying for at most [`CONNECT_TIMEOUT`]. Its requests are retried on
+/// transient errors for [`REQUEST_DEADLINE`].
+pub async fn connect(cluster: &Cluster) -> Result<Arc<Client>> {
+    connect_with_deadline(cluster, REQUEST_DEADLINE).await
 }
 
 /// [`connect`], the client's requests retried on transient errors for `request_deadline`
 /// (a producer's delivery timeout).
 pub async fn connect_with_deadline(
-    brokers: &[String],
-    client_id: &str,
-    security: &Security,
+    cluster: &Cluster,
     request_deadline: Duration,
 ) -> Result<Arc<Client>> {
+    let (brokers, client_id, security) =
+        (cluster.bootstrap(), cluster.client_id(), cluster.security());
     if brokers.is_empty() {
-        return Err(Error::NoBrokers);
+        return Err(ClusterError::NoBrokers);
     }
     let tls = security.tls_client_config()?;
     let sasl = security.sasl_credentials()?;
@@ -73,16 +67,16 @@ pub async fn connect_with_deadline(
     if let Some(sasl) = sasl {
         builder = builder.sasl_config(rskafka_sasl(sasl));
     }
-    let unreachable = |reason: String| Error::Unreachable {
+    let unreachable = |reason: String| ClusterError::Unreachable {
         brokers: brokers.join(","),
         timeout: CONNECT_TIMEOUT,
         reason,
     };
     let connecting = async {
-        probe::cluster(brokers, client_id, security).await?;
+        cluster.reach().await?;
         builder.build().await.map_err(|e| {
             security_error(&e, &brokers.join(","), security)
-                .unwrap_or_else(|| unreachable(e.to_string()))
+                .map_or_else(|| unreachable(e.to_string()), ClusterError::from)
         })
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
@@ -109,7 +103,7 @@ pub fn security_error(
     error: &rskafka::client::error::Error,
     broker: &str,
     security: &Security,
-) -> Option<Error> {
+) -> Option<ConnectionError> {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = cause {
         if let Some(sasl) = current.downcast_ref::<rskafka::SaslError>() {
@@ -125,10 +119,14 @@ pub fn security_error(
     None
 }
 
-fn sasl_error(error: &rskafka::SaslError, broker: &str, security: &Security) -> Option<Error> {
+fn sasl_error(
+    error: &rskafka::SaslError,
+    broker: &str,
+    security: &Security,
+) -> Option<ConnectionError> {
     use rskafka::client::error::ProtocolError;
     let sasl = security.sasl.as_ref()?;
-    let refused = |message: &str| Error::AuthenticationFailed {
+    let refused = |message: &str| ConnectionError::AuthenticationFailed {
         broker: broker.to_string(),
         user: sasl.username.clone(),
         mechanism: sasl.mechanism,
@@ -139,11 +137,13 @@ fn sasl_error(error: &rskafka::SaslError, broker: &str, security: &Security) -> 
             Some(refused("the broker refused the credentials"))
         }
         rskafka::SaslError::ApiError(ProtocolError::UnsupportedSaslMechanism)
-        | rskafka::SaslError::UnsupportedSaslMechanism => Some(Error::MechanismNotOffered {
-            broker: broker.to_string(),
-            mechanism: sasl.mechanism,
-            offered: String::new(),
-        }),
+        | rskafka::SaslError::UnsupportedSaslMechanism => {
+            Some(ConnectionError::MechanismNotOffered {
+                broker: broker.to_string(),
+                mechanism: sasl.mechanism,
+                offered: String::new(),
+            })
+        }
         rskafka::SaslError::SaslSessionError(e) => Some(refused(&format!(
             "the {} exchange failed: {e}",
             sasl.mechanism
@@ -162,7 +162,9 @@ pub async fn partition_client(
         .partition_client(topic, partition, UnknownTopicHandling::Retry)
         .await
         .map(Arc::new)
-        .map_err(Error::client(format!("no leader for {topic}/{partition}")))
+        .map_err(ClusterError::client(format!(
+            "no leader for {topic}/{partition}"
+        )))
 }
 
 /// One rskafka client per partition of `topic`, in partition order.
@@ -184,7 +186,7 @@ mod tests {
     use rskafka::{client::error::ProtocolError, ConnectionError, SaslError};
 
     use super::*;
-    use crate::security::{Secret, SecurityProtocol};
+    use crate::connection::security::{Secret, SecurityProtocol};
 
     fn alice() -> Security {
         Security {
@@ -215,7 +217,7 @@ mod tests {
         let unsupported = rskafka_sasl_failure(SaslError::UnsupportedSaslMechanism);
         assert!(matches!(
             security_error(&unsupported, "b:9093", &alice()),
-            Some(Error::MechanismNotOffered { .. })
+            Some(crate::connection::ConnectionError::MechanismNotOffered { .. })
         ));
     }
 

@@ -6,6 +6,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use kafka_protocol::error::ResponseError;
 use tokio::sync::mpsc;
 
+use super::size::Answer;
 use super::{
     partition::PartitionState,
     requests::{
@@ -17,10 +18,10 @@ use super::{
 };
 use crate::{
     backoff::Backoff,
-    connection::Connection,
-    fetch_size::Answer,
-    records::{self, RecordBatch},
-    Error, Result,
+    client::{Error, Result},
+    cluster::Cluster,
+    connection::{Connection, ConnectionError},
+    protocol::records::{self, RecordBatch},
 };
 
 /// How long a broker has to answer, beyond the fetch's own wait (Kafka's `request.timeout.ms`).
@@ -39,11 +40,11 @@ pub(super) enum Report {
 /// Why a round of fetching ended the task.
 enum Stop {
     /// The connection broke or timed out: every partition goes back to the reader.
-    Connection(Error),
+    Connection(Box<Error>),
     /// The reader's caller stopped reading.
     Unread,
     /// An error the caller must see (corrupt records, no authorization).
-    Fatal(Error),
+    Fatal(Box<Error>),
 }
 
 /// What a round asks of the next.
@@ -59,6 +60,8 @@ enum Pace {
 pub(super) struct BrokerTask {
     /// The broker's `host:port`.
     pub address: String,
+    /// The cluster, for connecting.
+    pub cluster: Cluster,
     /// How to fetch.
     pub config: Arc<FetchConfig>,
     /// The partitions fetched here.
@@ -78,16 +81,14 @@ impl BrokerTask {
     /// back to the reader), or no partition is left here.
     pub async fn run(mut self) {
         let mut retry = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
-        let connected =
-            Connection::connect(&self.address, &self.config.client_id, &self.config.security).await;
-        let mut connection = match connected {
+        let mut connection = match self.cluster.connect(&self.address).await {
             Ok(connection) => connection,
             // Retrying cannot fix the settings: the caller sees the error.
             Err(error) if error.is_fatal_security() => {
-                let _ = self.out.send(Err(error)).await;
+                let _ = self.out.send(Err(error.into())).await;
                 return;
             }
-            Err(error) => return self.give_all_back(&error),
+            Err(error) => return self.give_all_back(&error.into()),
         };
         while self.take_adopted().await {
             match self.round(&mut connection).await {
@@ -96,7 +97,7 @@ impl BrokerTask {
                 Err(Stop::Connection(error)) => return self.give_all_back(&error),
                 Err(Stop::Unread) => return,
                 Err(Stop::Fatal(error)) => {
-                    let _ = self.out.send(Err(error)).await;
+                    let _ = self.out.send(Err(*error)).await;
                     return;
                 }
             }
@@ -202,7 +203,7 @@ impl BrokerTask {
 
     async fn within_timeout<T>(
         &self,
-        request: impl std::future::Future<Output = Result<T>>,
+        request: impl std::future::Future<Output = Result<T, ConnectionError>>,
         what: &'static str,
     ) -> Result<T, Stop> {
         let timeout = self.config.max_wait + REQUEST_TIMEOUT;
@@ -210,15 +211,19 @@ impl BrokerTask {
             Ok(Ok(answer)) => Ok(answer),
             // The broker answers what we cannot read, or not at our versions: trying again
             // would fail again.
-            Ok(Err(error @ (Error::Undecodable(_) | Error::UnsupportedVersion { .. }))) => {
-                Err(Stop::Fatal(error))
-            }
-            Ok(Err(error)) => Err(Stop::Connection(error)),
-            Err(_) => Err(Stop::Connection(Error::Timeout {
-                broker: self.address.clone(),
-                what,
-                timeout,
-            })),
+            Ok(Err(
+                error @ (ConnectionError::Undecodable(_)
+                | ConnectionError::UnsupportedVersion { .. }),
+            )) => Err(Stop::Fatal(Box::new(error.into()))),
+            Ok(Err(error)) => Err(Stop::Connection(Box::new(error.into()))),
+            Err(_) => Err(Stop::Connection(Box::new(
+                ConnectionError::Timeout {
+                    broker: self.address.clone(),
+                    what,
+                    timeout,
+                }
+                .into(),
+            ))),
         }
     }
 
@@ -329,12 +334,12 @@ impl BrokerTask {
             return Ok(Pace::Now);
         };
         let read = records::read_batches(answer.records.clone()).map_err(|source| {
-            Stop::Fatal(Error::Records {
+            Stop::Fatal(Box::new(Error::Records {
                 topic: self.config.topic.clone(),
                 partition,
                 offset: from,
                 source,
-            })
+            }))
         })?;
         let next = read
             .batches
@@ -434,11 +439,11 @@ impl BrokerTask {
                 self.hand_back(partition, error);
                 Ok(Pace::Now)
             }
-            ResponseError::TopicAuthorizationFailed => Err(Stop::Fatal(Error::Broker {
+            ResponseError::TopicAuthorizationFailed => Err(Stop::Fatal(Box::new(Error::Broker {
                 request: "Fetch",
                 code: error,
                 message: None,
-            })),
+            }))),
             error => {
                 tracing::warn!(partition, broker = %self.address, ?error, "fetch failed, retrying");
                 Ok(Pace::Later)

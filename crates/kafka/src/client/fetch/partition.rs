@@ -2,8 +2,8 @@
 //! The state travels with the partition when its leader moves, so that the new leader's task
 //! goes on from the same place.
 
+use super::size::FetchSize;
 use super::StartAt;
-use crate::fetch_size::FetchSize;
 
 /// How many answers in a row without records below a scan's end give it up for that partition.
 const EMPTY_ANSWERS_GIVEN_UP_AFTER: u32 = 5;

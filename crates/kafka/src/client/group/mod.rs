@@ -17,26 +17,18 @@ pub mod requests;
 
 use std::time::Duration;
 
-use crate::security::Security;
-
-pub use coordinator::{Coordinator, CoordinatorLink, LinkConfig};
+pub use coordinator::{Coordinator, CoordinatorLink};
 pub use describe::{GroupDescription, MemberDescription};
 pub use error::{Cause, GroupError, GroupRequest, Recovery};
 pub use membership::Membership;
 
-/// Group settings.
+/// Group settings (the brokers, client id and security are the [`crate::cluster::Cluster`]'s).
 #[derive(Debug, Clone)]
 pub struct GroupConfig {
     /// The group to join.
     pub group_id: String,
-    /// Our client id.
-    pub client_id: String,
     /// The topic we subscribe to.
     pub topic: String,
-    /// Bootstrap brokers, to find the coordinator.
-    pub brokers: Vec<String>,
-    /// How connections to the brokers are secured (TLS, SASL).
-    pub security: Security,
     /// Past this without a heartbeat, the coordinator evicts us.
     pub session_timeout: Duration,
     /// How long the coordinator waits for members to rejoin.

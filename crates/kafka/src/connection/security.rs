@@ -3,7 +3,7 @@
 //! connection uses, rskafka's (producing, metadata) and ours (groups, admin, fetching) alike.
 //!
 //! How a connection uses it: [`Security::tls_client_config`] builds the TLS configuration once
-//! per process ([`crate::tls`]) and hands the same `Arc` to rskafka's client and to every
+//! per process ([`crate::connection::tls`]) and hands the same `Arc` to rskafka's client and to every
 //! [`crate::connection::Connection`]; [`Security::sasl_credentials`] gives the credentials that
 //! each connection presents right after its version handshake. Both check the settings first,
 //! so that a missing file or missing credentials fail before any connection, naming the flag
@@ -11,7 +11,7 @@
 
 use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
 
-use crate::{Error, Result};
+use super::{ConnectionError, Result};
 
 /// The command-line flags of these settings, as error messages name them (the services define
 /// the flags under these names, with Kafka's property names in their help).
@@ -187,7 +187,7 @@ pub struct SaslConfig {
     pub password: Secret,
 }
 
-/// TLS settings, librdkafka's names in brackets; [`crate::tls`] turns them into rustls'.
+/// TLS settings, librdkafka's names in brackets; [`crate::connection::tls`] turns them into rustls'.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsConfig {
     /// CA certificates to trust, PEM (`ssl.ca.location`); `None`: the system's roots.
@@ -228,13 +228,13 @@ pub struct Security {
 
 impl Security {
     /// The TLS configuration of every connection, or `None` when the protocol does not use
-    /// TLS. Built once per process from the files (later calls share it: [`crate::tls`]), so
+    /// TLS. Built once per process from the files (later calls share it: [`crate::connection::tls`]), so
     /// that rskafka's connections and ours trust the same CAs and resume the same sessions.
     pub fn tls_client_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>> {
         if !self.protocol.uses_tls() {
             return Ok(None);
         }
-        crate::tls::client_config(&self.tls).map(Some)
+        crate::connection::tls::client_config(&self.tls).map(Some)
     }
 
     /// The credentials every connection presents, or `None` when the protocol does not use
@@ -245,7 +245,7 @@ impl Security {
         }
         match &self.sasl {
             Some(sasl) if !sasl.username.is_empty() => Ok(Some(sasl)),
-            _ => Err(Error::Settings {
+            _ => Err(ConnectionError::Settings {
                 problem: format!("{} needs a user name and a password", self.protocol),
                 flags: format!("{}, {}", flags::SASL_USERNAME, flags::SASL_PASSWORD),
             }),

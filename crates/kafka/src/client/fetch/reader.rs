@@ -15,11 +15,14 @@ use tokio::{
 
 use super::{
     broker::{BrokerTask, Report},
-    metadata::{topic_layout, Layout},
     partition::PartitionState,
     FetchConfig, Fetched, StartAt,
 };
-use crate::{backoff::Backoff, connection::Connection, Error, Result};
+use crate::{
+    backoff::Backoff,
+    client::Result,
+    cluster::{Cluster, Layout},
+};
 
 /// Reads partitions of one topic through one task per leader broker; see [`super`].
 pub struct Reader {
@@ -28,8 +31,12 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Starts reading each of `partitions` from where it says.
-    pub fn start(config: FetchConfig, partitions: BTreeMap<i32, StartAt>) -> Reader {
+    /// Starts reading each of `partitions` of `cluster` from where it says.
+    pub fn start(
+        cluster: Cluster,
+        config: FetchConfig,
+        partitions: BTreeMap<i32, StartAt>,
+    ) -> Reader {
         // About one answer per partition waiting while the next fetches are in flight:
         // fetching overlaps processing, and memory stays bounded.
         let (out, fetched) = mpsc::channel(partitions.len().max(1));
@@ -46,12 +53,12 @@ impl Reader {
             })
             .collect();
         let supervisor = Supervisor {
+            cluster,
             config: Arc::new(config),
             pending: states,
             out,
             brokers: HashMap::new(),
             tasks: JoinSet::new(),
-            metadata: None,
             layout: Layout::default(),
         };
         Reader {
@@ -89,6 +96,7 @@ impl Reader {
 /// The reader's task: hands partitions to broker tasks and takes back those whose leader
 /// moved.
 struct Supervisor {
+    cluster: Cluster,
     config: Arc<FetchConfig>,
     /// Partitions waiting for a leader.
     pending: BTreeMap<i32, PartitionState>,
@@ -96,8 +104,6 @@ struct Supervisor {
     /// node id → the channel handing partitions to its task.
     brokers: HashMap<i32, mpsc::UnboundedSender<PartitionState>>,
     tasks: JoinSet<()>,
-    /// The connection metadata is asked on.
-    metadata: Option<Connection>,
     layout: Layout,
 }
 
@@ -149,9 +155,9 @@ impl Supervisor {
     /// Hands each pending partition to the task of its leader, learning the leaders first.
     /// Fails only with an error that retrying cannot fix (the security settings).
     async fn place_pending(&mut self, reports: &mpsc::UnboundedSender<Report>) -> Result<()> {
-        match self.refresh_layout().await {
+        match self.cluster.topic_layout(&self.config.topic).await {
             Ok(layout) => self.layout = layout,
-            Err(error) if error.is_fatal_security() => return Err(error),
+            Err(error) if error.is_fatal_security() => return Err(error.into()),
             Err(error) => {
                 tracing::warn!(%error, "cannot learn the partitions' leaders, retrying");
                 return Ok(());
@@ -188,6 +194,7 @@ impl Supervisor {
         self.brokers.insert(node, adopt);
         let task = BrokerTask {
             address,
+            cluster: self.cluster.clone(),
             config: Arc::clone(&self.config),
             partitions: BTreeMap::new(),
             adopt: adopted,
@@ -197,62 +204,7 @@ impl Supervisor {
         };
         self.tasks.spawn(task.run());
     }
-
-    /// The topic's leaders, asked on the metadata connection, or on a new one to a bootstrap
-    /// broker (or a broker learned since) when it broke.
-    async fn refresh_layout(&mut self) -> Result<Layout> {
-        let topic = self.config.topic.clone();
-        if let Some(connection) = self.metadata.as_mut().filter(|c| c.is_usable()) {
-            match within(METADATA_TIMEOUT, topic_layout(connection, &topic)).await {
-                Ok(layout) => return Ok(layout),
-                Err(error @ Error::UnknownTopic { .. }) => return Err(error),
-                Err(_) => self.metadata = None,
-            }
-        }
-        let mut candidates = self.config.bootstrap.clone();
-        candidates.extend(self.layout.brokers.values().cloned());
-        let mut last_error = Error::NoBrokers;
-        for address in candidates {
-            let connected =
-                Connection::connect(&address, &self.config.client_id, &self.config.security).await;
-            let mut connection = match connected {
-                Ok(connection) => connection,
-                Err(error) if error.is_fatal_security() => return Err(error),
-                Err(error) => {
-                    last_error = error;
-                    continue;
-                }
-            };
-            match within(METADATA_TIMEOUT, topic_layout(&mut connection, &topic)).await {
-                Ok(layout) => {
-                    self.metadata = Some(connection);
-                    return Ok(layout);
-                }
-                Err(error) => last_error = error,
-            }
-        }
-        Err(last_error)
-    }
 }
 
 /// How long placements must hold for the wait before the next one to start short again.
 const STABLE_PLACEMENT: Duration = Duration::from_secs(10);
-
-/// How long a Metadata request may take.
-const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `request`, or a timeout error after `limit`.
-async fn within<T>(
-    limit: Duration,
-    request: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    tokio::time::timeout(limit, request)
-        .await
-        .unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                broker: "the metadata broker".into(),
-                what: "Metadata",
-                timeout: limit,
-            })
-        })
-}

@@ -6,7 +6,7 @@
 //! | REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, MEMBER_ID_REQUIRED; no generation; a generation the coordinator kept | rejoin with the same member id |
 //! | UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID | rejoin as a new member |
 //! | a moved or loading coordinator, a broken connection, a timeout, any other code | find the coordinator again, then rejoin |
-//! | authorization, INVALID_SESSION_TIMEOUT, INVALID_GROUP_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_VERSION; a payload or assignor we cannot read; a connection refused for its security settings (credentials, certificates, listener kind: [`crate::Error::is_fatal_security`]) | fatal: the user must fix it |
+//! | authorization, INVALID_SESSION_TIMEOUT, INVALID_GROUP_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, UNSUPPORTED_VERSION; a payload or assignor we cannot read; a connection refused for its security settings (credentials, certificates, listener kind: [`crate::client::Error::is_fatal_security`]) | fatal: the user must fix it |
 //!
 //! One exception by request: a SyncGroup refused as INVALID_REQUEST rejoins (a broker that
 //! completes a sync as soon as the leader's assignment arrives refuses later followers that
@@ -68,7 +68,7 @@ pub enum Cause {
     Refused(ResponseError),
     /// The request did not get an answer: connection, timeout, protocol versions.
     #[error(transparent)]
-    Transport(Box<crate::Error>),
+    Transport(Box<crate::client::Error>),
     /// A subscription or assignment payload we cannot read or write.
     #[error(transparent)]
     Codec(#[from] CodecError),
@@ -83,9 +83,21 @@ pub enum Cause {
     KeptGeneration(i32),
 }
 
-impl From<crate::Error> for Cause {
-    fn from(error: crate::Error) -> Cause {
+impl From<crate::client::Error> for Cause {
+    fn from(error: crate::client::Error) -> Cause {
         Cause::Transport(Box::new(error))
+    }
+}
+
+impl From<crate::connection::ConnectionError> for Cause {
+    fn from(error: crate::connection::ConnectionError) -> Cause {
+        Cause::Transport(Box::new(error.into()))
+    }
+}
+
+impl From<crate::cluster::ClusterError> for Cause {
+    fn from(error: crate::cluster::ClusterError) -> Cause {
+        Cause::Transport(Box::new(error.into()))
     }
 }
 
@@ -118,8 +130,10 @@ impl GroupError {
         match &self.cause {
             Cause::Refused(code) => recovery_for(self.request, *code),
             Cause::Transport(error)
-                if matches!(**error, crate::Error::UnsupportedVersion { .. })
-                    || error.is_fatal_security() =>
+                if matches!(
+                    error.connection(),
+                    Some(crate::connection::ConnectionError::UnsupportedVersion { .. })
+                ) || error.is_fatal_security() =>
             {
                 Recovery::Fatal
             }
@@ -211,7 +225,7 @@ mod tests {
         }
         let unsupported = GroupError::new(
             GroupRequest::JoinGroup,
-            crate::Error::UnsupportedVersion {
+            crate::connection::ConnectionError::UnsupportedVersion {
                 broker: "b:1".into(),
                 api: "JoinGroup".into(),
                 detail: "none".into(),
@@ -224,10 +238,10 @@ mod tests {
     fn refused_credentials_are_fatal_not_rediscovered() {
         let refused = GroupError::new(
             GroupRequest::FindCoordinator,
-            crate::Error::AuthenticationFailed {
+            crate::connection::ConnectionError::AuthenticationFailed {
                 broker: "b:1".into(),
                 user: "alice".into(),
-                mechanism: crate::security::SaslMechanism::ScramSha512,
+                mechanism: crate::connection::security::SaslMechanism::ScramSha512,
                 message: "invalid credentials".into(),
             },
         );
@@ -248,7 +262,7 @@ mod tests {
 
     #[test]
     fn transport_failures_rediscover_and_state_errors_rejoin() {
-        let timeout = crate::Error::Timeout {
+        let timeout = crate::connection::ConnectionError::Timeout {
             broker: "b:1".into(),
             what: "Heartbeat",
             timeout: Duration::from_secs(1),

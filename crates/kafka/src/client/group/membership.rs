@@ -10,20 +10,17 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::Arc,
     time::Duration,
 };
 
-use rskafka::client::Client;
-
 use super::{
     assignor, codec,
-    coordinator::{Coordinator, CoordinatorLink, LinkConfig},
+    coordinator::{Coordinator, CoordinatorLink},
     error::{Cause, GroupError, GroupRequest, Recovery},
     requests::{JoinAnswer, JoinParams, Joined},
     Generation, GroupConfig,
 };
-use crate::backoff::Backoff;
+use crate::{backoff::Backoff, cluster::Cluster};
 
 /// A member of a consumer group.
 pub struct Membership<C = CoordinatorLink> {
@@ -37,18 +34,10 @@ pub struct Membership<C = CoordinatorLink> {
 }
 
 impl Membership<CoordinatorLink> {
-    /// A member that has not joined yet, talking to the coordinator over the network, and
-    /// reading partition counts (when it leads) through `client`.
-    pub fn new(config: GroupConfig, client: Arc<Client>) -> Membership {
-        let link = CoordinatorLink::new(
-            LinkConfig {
-                group_id: config.group_id.clone(),
-                client_id: config.client_id.clone(),
-                brokers: config.brokers.clone(),
-                security: config.security.clone(),
-            },
-            client,
-        );
+    /// A member of `cluster` that has not joined yet, talking to the coordinator over the
+    /// network.
+    pub fn new(cluster: Cluster, config: GroupConfig) -> Membership {
+        let link = CoordinatorLink::new(cluster, config.group_id.clone());
         Membership::with_coordinator(config, link)
     }
 }

@@ -17,22 +17,39 @@
 use kafka_protocol::messages::MetadataRequest;
 use tokio::task::JoinSet;
 
-use crate::{connection::Connection, security::Security, Error, Result};
+use super::{ClusterError, Result};
+use crate::connection::{security::Security, Connection, ConnectionError};
 
 /// The newest Metadata layout asked for (the one our fetching uses too).
 const METADATA_VERSION_CAP: i16 = 12;
 
+/// What a probe found.
+#[derive(Debug)]
+pub enum Probed {
+    /// A bootstrap broker answered.
+    Reached,
+    /// No bootstrap broker answered; the last one's failure.
+    NoAnswer(ConnectionError),
+}
+
 /// Connects to the cluster as a service will; fails only with an error that retrying cannot
-/// fix ([`Error::is_first_contact_fatal`]).
-pub async fn cluster(brokers: &[String], client_id: &str, security: &Security) -> Result<()> {
+/// fix ([`ClusterError::is_first_contact_fatal`]).
+pub async fn cluster(brokers: &[String], client_id: &str, security: &Security) -> Result<Probed> {
+    let mut last = None;
     for broker in brokers {
         match Connection::connect(broker, client_id, security).await {
-            Ok(mut connection) => return advertised(&mut connection, client_id, security).await,
-            Err(error) if error.is_first_contact_fatal() => return Err(error),
-            Err(error) => tracing::debug!(broker, %error, "bootstrap broker not answering yet"),
+            Ok(mut connection) => {
+                advertised(&mut connection, client_id, security).await?;
+                return Ok(Probed::Reached);
+            }
+            Err(error) if error.is_first_contact_fatal() => return Err(error.into()),
+            Err(error) => {
+                tracing::debug!(broker, %error, "bootstrap broker not answering yet");
+                last = Some(error);
+            }
         }
     }
-    Ok(())
+    last.map(Probed::NoAnswer).ok_or(ClusterError::NoBrokers)
 }
 
 /// Connects to every broker that `bootstrap`'s metadata advertises, besides itself.
@@ -44,9 +61,10 @@ async fn advertised(
     let addresses = match advertised_brokers(bootstrap).await {
         Ok(addresses) => addresses,
         Err(error) if closed(&error) && !security.protocol.uses_sasl() => {
-            return Err(Error::NeedsSasl {
+            return Err(ConnectionError::NeedsSasl {
                 broker: bootstrap.address().to_string(),
-            })
+            }
+            .into())
         }
         Err(error) => {
             tracing::debug!(%error, "no metadata from the bootstrap broker: the brokers it advertises are not checked");
@@ -66,7 +84,7 @@ async fn advertised(
             continue;
         };
         if error.is_first_contact_fatal() {
-            return Err(Error::Advertised {
+            return Err(ClusterError::Advertised {
                 broker: address,
                 by: bootstrap.address().to_string(),
                 cause: Box::new(error),
@@ -78,7 +96,7 @@ async fn advertised(
 }
 
 /// The `host:port` of every broker of the cluster, from a Metadata request for no topic.
-async fn advertised_brokers(connection: &mut Connection) -> Result<Vec<String>> {
+async fn advertised_brokers(connection: &mut Connection) -> Result<Vec<String>, ConnectionError> {
     let request = MetadataRequest::default().with_topics(Some(Vec::new()));
     let response = connection.send(&request, METADATA_VERSION_CAP).await?;
     Ok(response
@@ -89,8 +107,8 @@ async fn advertised_brokers(connection: &mut Connection) -> Result<Vec<String>> 
 }
 
 /// Whether the broker closed the connection instead of answering.
-fn closed(error: &Error) -> bool {
-    matches!(error, Error::Io { source, .. } if matches!(
+fn closed(error: &ConnectionError) -> bool {
+    matches!(error, ConnectionError::Io { source, .. } if matches!(
         source.kind(),
         std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
     ))

@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use crate::{
-    fetch::{FetchConfig, IsolationLevel, OffsetReset, Reader, StartAt},
-    fetch_size,
-    security::Security,
+    client::fetch::{size, FetchConfig, IsolationLevel, OffsetReset, Reader, StartAt},
+    cluster::Cluster,
 };
 
 /// Bytes a scan asks for per partition fetch (librdkafka's default `max.partition.fetch.bytes`).
@@ -18,24 +17,19 @@ pub const SCAN_FETCH_MAX_BYTES: i32 = 1024 * 1024;
 pub const SCAN_MAX_WAIT: Duration = Duration::ZERO;
 
 /// Reads `partitions` of `topic` from their earliest offsets to their end offsets taken at the
-/// start, through our own fetch path ([`crate::fetch`]) over connections secured as `security`
-/// says; the [`Reader`] ends once every partition was read to its end.
+/// start, through our own fetch path ([`crate::client::fetch`]) on `cluster`; the [`Reader`] ends
+/// once every partition was read to its end.
 pub fn scan_topic(
-    bootstrap: Vec<String>,
-    client_id: &str,
-    security: &Security,
+    cluster: &Cluster,
     topic: &str,
     partitions: impl IntoIterator<Item = i32>,
     isolation: IsolationLevel,
 ) -> Reader {
     let config = FetchConfig {
-        bootstrap,
-        client_id: client_id.to_string(),
-        security: security.clone(),
         topic: topic.to_string(),
         max_wait: SCAN_MAX_WAIT,
         partition_max_bytes: SCAN_FETCH_MAX_BYTES,
-        max_bytes: fetch_size::DEFAULT_MAX_BYTES,
+        max_bytes: size::DEFAULT_MAX_BYTES,
         isolation,
         reset: OffsetReset::Earliest,
         until_end: true,
@@ -44,5 +38,5 @@ pub fn scan_topic(
         .into_iter()
         .map(|p| (p, StartAt::Reset))
         .collect();
-    Reader::start(config, starts)
+    Reader::start(cluster.clone(), config, starts)
 }

@@ -37,9 +37,9 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use crate::{
+use super::{
     security::{flags, Secret, TlsConfig},
-    Error, Result,
+    ConnectionError, Result,
 };
 
 /// A TLS file of the settings, for messages.
@@ -177,15 +177,15 @@ fn build(tls: &TlsConfig) -> Result<ClientConfig> {
     }
 }
 
-fn settings(problem: String, flags: &str) -> Error {
-    Error::Settings {
+fn settings(problem: String, flags: &str) -> ConnectionError {
+    ConnectionError::Settings {
         problem,
         flags: flags.to_string(),
     }
 }
 
-fn file_error(file: TlsFile, path: &Path, problem: TlsFileProblem) -> Error {
-    Error::TlsFile {
+fn file_error(file: TlsFile, path: &Path, problem: TlsFileProblem) -> ConnectionError {
+    ConnectionError::TlsFile {
         file,
         path: path.to_path_buf(),
         problem,

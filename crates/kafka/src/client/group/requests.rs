@@ -21,8 +21,8 @@ use kafka_protocol::{
 
 use super::error::{GroupError, GroupRequest};
 use crate::{
-    connection::{Connection, UndecodableResponse},
-    Error,
+    connection::{Connection, ConnectionError, UndecodableResponse},
+    protocol::text,
 };
 
 // Every request is capped below its first "flexible" version (KIP-482): some Kafka-compatible
@@ -49,14 +49,19 @@ pub(crate) async fn send<R: Request>(
     match tokio::time::timeout(timeout, connection.send(request, cap)).await {
         Ok(Ok(response)) => Ok(response),
         // The broker's answer is an error we can still read: act on it.
-        Ok(Err(Error::Undecodable(undecodable))) => match leading_error_code(&undecodable) {
-            Some(code) if code != 0 => Err(check(name, code).expect_err("non-zero code")),
-            _ => Err(GroupError::new(name, Error::Undecodable(undecodable))),
-        },
+        Ok(Err(ConnectionError::Undecodable(undecodable))) => {
+            match leading_error_code(&undecodable) {
+                Some(code) if code != 0 => Err(check(name, code).expect_err("non-zero code")),
+                _ => Err(GroupError::new(
+                    name,
+                    ConnectionError::Undecodable(undecodable),
+                )),
+            }
+        }
         Ok(Err(error)) => Err(GroupError::new(name, error)),
         Err(_) => Err(GroupError::new(
             name,
-            Error::Timeout {
+            ConnectionError::Timeout {
                 broker: connection.address().to_string(),
                 what: "a group request",
                 timeout,
@@ -79,11 +84,6 @@ fn leading_error_code(response: &UndecodableResponse) -> Option<i16> {
     };
     let bytes = response.body.get(4..6)?;
     (response.version >= throttled_from).then(|| i16::from_be_bytes([bytes[0], bytes[1]]))
-}
-
-/// `s` as the protocol's string type.
-pub(crate) fn text(s: &str) -> StrBytes {
-    StrBytes::from_string(s.to_string())
 }
 
 fn group(s: &str) -> GroupId {

@@ -1,36 +1,21 @@
-//! The errors of this crate's connections and requests, with the broker, request and cause
-//! each happened with.
+//! What can go wrong with one connection to one broker: reaching it, securing it (TLS, SASL),
+//! and framing its requests and answers. Each error names the broker and what the user can do.
 
 use std::{fmt, path::PathBuf, time::Duration};
 
 use kafka_protocol::error::ResponseError;
 
-use crate::{
+use super::{
     security::{flags, SaslMechanism},
     tls::{TlsFile, TlsFileProblem},
 };
 
-/// The result of this crate's connections and requests.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+/// The result of the connection layer.
+pub type Result<T, E = ConnectionError> = std::result::Result<T, E>;
 
-/// Why a connection or a request failed.
+/// Why a connection, or a request on it, failed.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// No bootstrap broker was given.
-    #[error("no bootstrap broker given: --brokers is empty (give at least one host:port)")]
-    NoBrokers,
-
-    /// No broker of the bootstrap list answered in time.
-    #[error("cannot reach Kafka at {brokers} within {}s: {reason} (is the broker running?)", timeout.as_secs())]
-    Unreachable {
-        /// The bootstrap list tried.
-        brokers: String,
-        /// How long we tried.
-        timeout: Duration,
-        /// The last failure seen.
-        reason: String,
-    },
-
+pub enum ConnectionError {
     /// The TCP connection to a broker failed or broke.
     #[error("connection to {broker} failed")]
     Io {
@@ -76,39 +61,6 @@ pub enum Error {
     #[error(transparent)]
     Undecodable(#[from] UndecodableResponse),
 
-    /// The broker answered with an error code.
-    #[error("{request} refused: {code:?}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
-    Broker {
-        /// The request refused.
-        request: &'static str,
-        /// Kafka's error code.
-        code: ResponseError,
-        /// The broker's message, when it sent one.
-        message: Option<String>,
-    },
-
-    /// A topic the caller needs does not exist.
-    #[error("topic {topic} does not exist{hint}")]
-    UnknownTopic {
-        /// The topic.
-        topic: String,
-        /// What the user can do about it, with its leading separator.
-        hint: &'static str,
-    },
-
-    /// A partition's records cannot be read (a corrupt batch, an unknown format).
-    #[error("cannot read {topic}/{partition} at offset {offset}")]
-    Records {
-        /// The topic.
-        topic: String,
-        /// The partition.
-        partition: i32,
-        /// The offset fetched from.
-        offset: i64,
-        /// What is wrong with the records.
-        #[source]
-        source: crate::records::RecordsError,
-    },
     /// The security settings do not go together (credentials missing, a key without its
     /// certificate): caught before connecting.
     #[error("{problem} ({flags})")]
@@ -223,26 +175,16 @@ pub enum Error {
         broker: String,
     },
 
-    /// A broker that the cluster's metadata advertises refused the connection that the
-    /// bootstrap broker accepted.
-    #[error("{cause} ({broker} is advertised by the bootstrap broker {by})")]
-    Advertised {
-        /// The advertised broker's `host:port`.
-        broker: String,
-        /// The bootstrap broker that advertised it.
-        by: String,
-        /// Why it refused.
-        cause: Box<Error>,
-    },
-
-    /// A request made through rskafka failed.
-    #[error("{context}")]
-    Client {
-        /// What was being done.
-        context: String,
-        /// rskafka's error.
-        #[source]
-        source: rskafka::client::error::Error,
+    /// The broker refused a request of the connection's own set-up (SASL handshake or
+    /// authentication) with an error code.
+    #[error("{request} refused: {code:?}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Refused {
+        /// The request refused.
+        request: &'static str,
+        /// Kafka's error code.
+        code: ResponseError,
+        /// The broker's message, when it sent one.
+        message: Option<String>,
     },
 }
 
@@ -293,25 +235,24 @@ impl fmt::Display for Mismatch {
     }
 }
 
-impl Error {
+impl ConnectionError {
     /// Whether retrying cannot help: the credentials, the trust or the listener kind are
     /// wrong, and the user must change the settings (or the broker's). Such errors end a
     /// service at once (exit 2) rather than being retried until a timeout hides them. A
     /// closed connection or silence where a protocol mismatch was suspected is not conclusive
-    /// on its own (a broker shutting down does the same): [`Error::is_first_contact_fatal`]
+    /// on its own (a broker shutting down does the same): [`ConnectionError::is_first_contact_fatal`]
     /// takes it as conclusive at a service's first connection only.
     pub fn is_fatal_security(&self) -> bool {
         match self {
-            Error::Settings { .. }
-            | Error::TlsFile { .. }
-            | Error::AuthenticationFailed { .. }
-            | Error::MechanismNotOffered { .. }
-            | Error::CertificateRejected { .. }
-            | Error::Tls { .. } => true,
-            Error::NotTls { seen, .. } | Error::NotPlaintext { seen, .. } => {
+            ConnectionError::Settings { .. }
+            | ConnectionError::TlsFile { .. }
+            | ConnectionError::AuthenticationFailed { .. }
+            | ConnectionError::MechanismNotOffered { .. }
+            | ConnectionError::CertificateRejected { .. }
+            | ConnectionError::Tls { .. } => true,
+            ConnectionError::NotTls { seen, .. } | ConnectionError::NotPlaintext { seen, .. } => {
                 matches!(seen, Mismatch::Answered(_))
             }
-            Error::Advertised { cause, .. } => cause.is_fatal_security(),
             _ => false,
         }
     }
@@ -322,20 +263,11 @@ impl Error {
         self.is_fatal_security()
             || matches!(
                 self,
-                Error::NotTls { .. }
-                    | Error::NotPlaintext { .. }
-                    | Error::ClosedAfterTlsHandshake { .. }
-                    | Error::NeedsSasl { .. }
-                    | Error::Advertised { .. }
+                ConnectionError::NotTls { .. }
+                    | ConnectionError::NotPlaintext { .. }
+                    | ConnectionError::ClosedAfterTlsHandshake { .. }
+                    | ConnectionError::NeedsSasl { .. }
             )
-    }
-
-    /// Wraps an rskafka error with what was being done.
-    pub fn client(
-        context: impl Into<String>,
-    ) -> impl FnOnce(rskafka::client::error::Error) -> Error {
-        let context = context.into();
-        move |source| Error::Client { context, source }
     }
 }
 
