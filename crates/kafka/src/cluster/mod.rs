@@ -53,6 +53,8 @@ struct MetadataLink {
     connection: Option<Connection>,
     /// node id → `host:port`, from the last answer.
     brokers: HashMap<i32, String>,
+    /// The last layout learned of each topic asked about.
+    layouts: HashMap<String, Layout>,
 }
 
 impl Cluster {
@@ -140,10 +142,7 @@ impl Cluster {
         let mut link = self.inner.metadata.lock().await;
         if let Some(connection) = link.connection.as_mut().filter(|c| c.is_usable()) {
             match within(metadata::topic_layout(connection, topic)).await {
-                Ok(layout) => {
-                    link.brokers.clone_from(&layout.brokers);
-                    return Ok(layout);
-                }
+                Ok(layout) => return Ok(link.learned(topic, layout)),
                 Err(error @ ClusterError::UnknownTopic { .. }) => return Err(error),
                 Err(_) => link.connection = None,
             }
@@ -162,14 +161,25 @@ impl Cluster {
             };
             match within(metadata::topic_layout(&mut connection, topic)).await {
                 Ok(layout) => {
-                    link.brokers.clone_from(&layout.brokers);
                     link.connection = Some(connection);
-                    return Ok(layout);
+                    return Ok(link.learned(topic, layout));
                 }
                 Err(error) => last_error = error,
             }
         }
         Err(last_error)
+    }
+
+    /// Where `topic`'s partitions were led when last asked by any client of the process, or
+    /// now when nobody asked yet: for a first placement, right after a client learned the
+    /// layout. A leader that moved since is found again through [`Cluster::topic_layout`]
+    /// when its broker says so.
+    pub async fn known_layout(&self, topic: &str) -> Result<Layout> {
+        let known = self.inner.metadata.lock().await.layouts.get(topic).cloned();
+        match known {
+            Some(layout) => Ok(layout),
+            None => self.topic_layout(topic).await,
+        }
     }
 
     /// The number of partitions of `topic`, or `None` when it does not exist.
@@ -179,6 +189,15 @@ impl Cluster {
             Err(ClusterError::UnknownTopic { .. }) => Ok(None),
             Err(error) => Err(error),
         }
+    }
+}
+
+impl MetadataLink {
+    /// Remembers `layout` of `topic` and the brokers it names.
+    fn learned(&mut self, topic: &str, layout: Layout) -> Layout {
+        self.brokers.clone_from(&layout.brokers);
+        self.layouts.insert(topic.to_string(), layout.clone());
+        layout
     }
 }
 

@@ -60,6 +60,7 @@ impl Reader {
             brokers: HashMap::new(),
             tasks: JoinSet::new(),
             layout: Layout::default(),
+            placements: 0,
         };
         Reader {
             supervisor: tokio::spawn(supervisor.run()),
@@ -105,6 +106,8 @@ struct Supervisor {
     brokers: HashMap<i32, mpsc::UnboundedSender<PartitionState>>,
     tasks: JoinSet<()>,
     layout: Layout,
+    /// How many times partitions were placed: the first takes the layout already known.
+    placements: u32,
 }
 
 impl Supervisor {
@@ -155,7 +158,15 @@ impl Supervisor {
     /// Hands each pending partition to the task of its leader, learning the leaders first.
     /// Fails only with an error that retrying cannot fix (the security settings).
     async fn place_pending(&mut self, reports: &mpsc::UnboundedSender<Report>) -> Result<()> {
-        match self.cluster.topic_layout(&self.config.topic).await {
+        // The first placement takes the layout the process learned last (a group member has
+        // just asked for the partition count); a partition handed back asks again.
+        let layout = if self.placements == 0 {
+            self.cluster.known_layout(&self.config.topic).await
+        } else {
+            self.cluster.topic_layout(&self.config.topic).await
+        };
+        self.placements += 1;
+        match layout {
             Ok(layout) => self.layout = layout,
             Err(error) if error.is_fatal_security() => return Err(error.into()),
             Err(error) => {
