@@ -8,9 +8,12 @@
 //! anything, 1 on a loss. Whatever the verdict, the report can also be written to files:
 //! Prometheus text for node_exporter's textfile collector ([`metrics_file`], `--metrics-file`)
 //! and a self-contained HTML page ([`html`], `--html`), each replaced whole ([`atomic_file`]).
+//! It is told what to do by a [`VerifierConfig`], which the binary makes of its flags
+//! ([`args`]) in one place ([`config::from_args`]).
 
 pub mod args;
 pub mod atomic_file;
+pub mod config;
 pub mod html;
 pub mod metrics_file;
 pub mod report;
@@ -25,6 +28,7 @@ use kafka::{admin, client};
 use service::Outcome;
 
 pub use args::Args;
+pub use config::VerifierConfig;
 pub use report::{Report, ReportJson};
 
 /// Why the verifier could not reach a verdict: each is something the user must fix (exit 2).
@@ -49,10 +53,16 @@ pub enum Error {
 }
 
 /// Reads the manifests and the whole topic, prints the report, and gives the verdict.
-pub async fn run(args: Args) -> Result<Outcome, Error> {
-    let security = args.kafka.security();
-    let client = client::connect(&args.kafka.broker_list(), &args.client_id, &security).await?;
-    let topic = &args.kafka.topic;
+pub async fn run(config: VerifierConfig) -> Result<Outcome, Error> {
+    let VerifierConfig {
+        brokers,
+        security,
+        client_id,
+        topic,
+        runs_topic,
+        ..
+    } = &config;
+    let client = client::connect(brokers, client_id, security).await?;
     let Some(partitions) = admin::partition_count(&client, topic).await? else {
         return Err(kafka::Error::UnknownTopic {
             topic: topic.clone(),
@@ -61,23 +71,23 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
         .into());
     };
     let source = scan::Source {
-        brokers: args.kafka.broker_list(),
-        client_id: &args.client_id,
-        security: &security,
+        brokers: brokers.clone(),
+        client_id,
+        security,
         topic,
-        isolation: args.isolation_level,
+        isolation: config.isolation,
     };
-    let manifests = match admin::partition_count(&client, &args.runs.runs_topic).await? {
-        Some(_) => scan::read_manifests(&source, &args.runs.runs_topic).await?,
+    let manifests = match admin::partition_count(&client, runs_topic).await? {
+        Some(_) => scan::read_manifests(&source, runs_topic).await?,
         None => {
             tracing::warn!(
-                runs_topic = args.runs.runs_topic,
+                runs_topic,
                 "no runs topic: every run will show as unfinished"
             );
             Vec::new()
         }
     };
-    let inventory = scan::scan_topic(&source, partitions, args.samples).await?;
+    let inventory = scan::scan_topic(&source, partitions, config.samples).await?;
     let runs = inventory.ingest.audit.reconcile(&manifests);
     let report = Report {
         topic: topic.clone(),
@@ -85,23 +95,23 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
         runs,
     };
     let json = report.to_json();
-    if args.json {
+    if config.json {
         let text = serde_json::to_string(&json).expect("reports serialise");
         println!("{text}");
     } else {
         print!("{report}");
     }
-    write_files(&args, &json)?;
+    write_files(&config, &json)?;
     Ok(Outcome::from_check(!report.has_loss()))
 }
 
-/// Writes the files the flags ask for (`--metrics-file`, `--html`), each atomically.
-fn write_files(args: &Args, report: &ReportJson) -> Result<(), Error> {
-    if let Some(path) = &args.metrics_file {
+/// Writes the files the config asks for (`--metrics-file`, `--html`), each atomically.
+fn write_files(config: &VerifierConfig, report: &ReportJson) -> Result<(), Error> {
+    if let Some(path) = &config.metrics_file {
         let text = metrics_file::render(report, SystemTime::now());
         write_file("--metrics-file", path, &text)?;
     }
-    if let Some(path) = &args.html {
+    if let Some(path) = &config.html {
         write_file("--html", path, &html::render(report))?;
     }
     Ok(())
