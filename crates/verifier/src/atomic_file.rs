@@ -10,6 +10,7 @@
 //! another user.
 
 use std::{
+    fs::File,
     io::{self, Write},
     path::Path,
 };
@@ -18,34 +19,37 @@ use tempfile::{Builder, NamedTempFile};
 
 /// Writes `contents` to `path` atomically: a temporary file in the same folder, flushed to
 /// disk, then renamed to `path`. On failure the temporary file is removed and `path` is left
-/// as it was.
+/// as it was. The errors are the system's own (`No such file or directory (os error 2)`), for
+/// the caller to name the file.
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut file = temporary_beside(path)?;
+    let mut temporary = temporary_beside(path)?;
+    let file = temporary.as_file_mut();
     file.write_all(contents)?;
-    file.as_file().sync_all()?;
-    file.persist(path)?;
+    file.sync_all()?;
+    temporary.persist(path)?;
     Ok(())
 }
 
-/// A new hidden temporary file in `path`'s folder, named after it.
+/// A new hidden temporary file in `path`'s folder, named after it (`.NAME.XXXXXX.tmp`),
+/// removed when dropped. It is opened as `File::create` opens a file (mode `0o666` less the
+/// umask), and `tempfile`'s own opening, which would give `0o600` and add the temporary name to
+/// every error message, is left aside.
 fn temporary_beside(path: &Path) -> io::Result<NamedTempFile> {
     let name = path
         .file_name()
         .map_or_else(|| "report".into(), |name| name.to_string_lossy());
     let prefix = format!(".{name}.");
-    let mut builder = Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
     // A bare file name is in the working directory.
     let folder = match path.parent() {
         Some(folder) if !folder.as_os_str().is_empty() => folder,
         _ => Path::new("."),
     };
-    builder.tempfile_in(folder)
+    Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .make_in(folder, |temporary| {
+            File::options().write(true).create_new(true).open(temporary)
+        })
 }
 
 #[cfg(test)]
@@ -114,10 +118,7 @@ mod tests {
         let path = std::env::temp_dir().join("no-such-folder-for-atomic-file/verifier.prom");
         let error = write(&path, b"x").unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
-        assert!(
-            error.to_string().starts_with("No such file or directory"),
-            "{error}"
-        );
+        assert_eq!(error.to_string(), "No such file or directory (os error 2)");
     }
 
     #[test]
