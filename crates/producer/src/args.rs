@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use rskafka::client::partition::Compression;
+use clap::Parser;
 use service::{
     duration,
     http::{self, HttpAddress},
     Connection, Flags, KafkaArgs, LogArgs, RunsArgs, EXIT_CODES,
 };
+
+use crate::config::Codec;
 
 /// Simulates user activity on a shop and publishes it as JSON events to Kafka.
 ///
@@ -80,41 +81,6 @@ pub struct Args {
     /// Client id sent to the brokers.
     #[arg(long, env = "KAFKA_CLIENT_ID", default_value = "producer")]
     pub client_id: String,
-}
-
-/// The batch compression codecs, by Kafka's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Codec {
-    /// No compression.
-    None,
-    /// gzip (deflate).
-    Gzip,
-    /// Snappy.
-    Snappy,
-    /// LZ4 frames.
-    Lz4,
-    /// Zstandard.
-    Zstd,
-}
-
-impl std::fmt::Display for Codec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = self.to_possible_value().expect("no codec is skipped");
-        f.write_str(value.get_name())
-    }
-}
-
-impl Codec {
-    /// The codec as rskafka's producer takes it.
-    pub fn compression(self) -> Compression {
-        match self {
-            Codec::None => Compression::NoCompression,
-            Codec::Gzip => Compression::Gzip,
-            Codec::Snappy => Compression::Snappy,
-            Codec::Lz4 => Compression::Lz4,
-            Codec::Zstd => Compression::Zstd,
-        }
-    }
 }
 
 impl Flags for Args {

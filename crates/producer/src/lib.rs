@@ -4,9 +4,11 @@
 //! `seq`. The run ([`mod@run`]) paces the generator, batches per partition ([`publisher`]), reports
 //! progress ([`progress`]); when it ends (count reached, duration over, Ctrl+C or SIGTERM) it
 //! waits for every acknowledgement, publishes the run's manifest to the runs topic, and prints a
-//! summary ([`summary`]).
+//! summary ([`summary`]). It is told what to do by a [`ProducerConfig`], which the binary makes
+//! of its flags ([`args`]) in one place ([`config::from_args`]).
 
 pub mod args;
+pub mod config;
 pub mod metrics;
 pub mod progress;
 pub mod publisher;
@@ -14,6 +16,7 @@ pub mod run;
 pub mod summary;
 
 pub use args::Args;
+pub use config::{Codec, ProducerConfig};
 pub use run::run;
 pub use summary::Summary;
 

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use producer::Args;
+use producer::{config, Args};
 use service::{exit, Shutdown};
 
 /// The producer allocates through mimalloc: each event costs several small allocations (the
@@ -15,7 +15,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     match service::start::<Args>() {
-        Ok(args) => exit::exit_code(producer::run(args, Shutdown::listen()).await),
+        Ok(args) => {
+            let config = config::from_args(&args);
+            exit::exit_code(producer::run(config, Shutdown::listen()).await)
+        }
         Err(code) => code,
     }
 }

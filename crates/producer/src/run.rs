@@ -8,7 +8,7 @@
 //! the cluster is gone: events still unanswered then count as unconfirmed, and the summary
 //! says so even when the manifest could not be published.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use events::{audit::RunManifest, generator::Generator};
@@ -26,47 +26,46 @@ use service::{
 use tokio::time::Instant;
 
 use crate::{
-    metrics::Metrics, progress::Progress, publisher::Publisher, summary::Summary, Args, Error,
+    metrics::Metrics, progress::Progress, publisher::Publisher, summary::Summary, Error,
+    ProducerConfig,
 };
 
 /// Runs the producer until its count or duration is reached or `shutdown` is requested; the
 /// verdict fails when an event was not acknowledged.
-pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
-    let (metrics, readiness) = serve_http(&args).await?;
-    let brokers = args.kafka.broker_list();
-    let cluster = Cluster::new(
-        brokers.clone(),
-        args.client_id.clone(),
-        args.kafka.security(),
-    );
-    let client = rskafka_client::connect_with_deadline(&cluster, args.delivery_timeout).await?;
+pub async fn run(config: ProducerConfig, shutdown: Shutdown) -> Result<Outcome, Error> {
+    let (metrics, readiness) = serve_http(config.http).await?;
+    let ProducerConfig {
+        brokers, security, ..
+    } = &config;
+    let cluster = Cluster::new(brokers.clone(), config.client_id.clone(), security.clone());
+    let client = rskafka_client::connect_with_deadline(&cluster, config.delivery_timeout).await?;
     readiness.set(true);
-    let topic = &args.kafka.topic;
-    let partitions = admin::ensure_topic(&cluster, topic, args.partitions.into()).await?;
-    admin::ensure_topic(&cluster, &args.runs.runs_topic, 1).await?;
+    let topic = &config.topic;
+    let partitions = admin::ensure_topic(&cluster, topic, config.partitions.into()).await?;
+    admin::ensure_topic(&cluster, &config.runs_topic, 1).await?;
     let partition_clients = rskafka_client::partition_clients(&client, topic, partitions).await?;
 
     let run_id = new_run_id();
-    let compression = args.compression;
-    tracing::info!(%run_id, topic, partitions, rate = args.rate, %compression, "producing");
+    let compression = config.compression;
+    tracing::info!(%run_id, topic, partitions, rate = config.rate, %compression, "producing");
     let mut publisher =
         Publisher::new(run_id.clone(), partition_clients, compression.compression())
             .with_metrics(metrics);
     let started = Instant::now();
-    let span = produce_events(&args, &mut publisher, shutdown.clone()).await;
-    settle(&mut publisher, &shutdown, args.flush_timeout).await;
+    let span = produce_events(&config, &mut publisher, shutdown.clone()).await;
+    settle(&mut publisher, &shutdown, config.flush_timeout).await;
     let elapsed = started.elapsed();
 
     let manifest = manifest(&run_id, topic, &publisher, span);
-    let published = publish_manifest(&client, &args.runs.runs_topic, &manifest);
+    let published = publish_manifest(&client, &config.runs_topic, &manifest);
     let published = if shutdown.is_requested() {
-        tokio::time::timeout(args.flush_timeout, published)
+        tokio::time::timeout(config.flush_timeout, published)
             .await
             .unwrap_or_else(|_| {
                 Err(ConnectionError::Timeout {
                     broker: brokers.join(","),
                     what: "the run manifest (--flush-timeout)",
-                    timeout: args.flush_timeout,
+                    timeout: config.flush_timeout,
                 }
                 .into())
             })
@@ -74,7 +73,7 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
         published.await
     };
     let summary = Summary::new(manifest, elapsed);
-    if args.json {
+    if config.json {
         println!(
             "{}",
             serde_json::to_string(&summary).expect("summaries serialise")
@@ -89,10 +88,12 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
     ))
 }
 
-/// With `--http`: the metrics, served with the probes (ready once connected).
-async fn serve_http(args: &Args) -> Result<(Option<Arc<Metrics>>, Readiness), Error> {
+/// With an address (`--http`): the metrics, served with the probes (ready once connected).
+async fn serve_http(
+    address: Option<SocketAddr>,
+) -> Result<(Option<Arc<Metrics>>, Readiness), Error> {
     let readiness = Readiness::default();
-    let Some(address) = args.http.0 else {
+    let Some(address) = address else {
         return Ok((None, readiness));
     };
     let mut registry = Registry::default();
@@ -131,24 +132,24 @@ fn new_run_id() -> String {
 /// Generates and sends events until the count, the duration or a stop request ends the run.
 /// Returns the timestamps of the first and last events.
 async fn produce_events(
-    args: &Args,
+    config: &ProducerConfig,
     publisher: &mut Publisher,
     mut shutdown: Shutdown,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut generator = Generator::new(args.users as usize, args.seed);
-    let limit = args.count.filter(|c| *c > 0);
+    let mut generator = Generator::new(config.users as usize, config.seed);
+    let limit = config.count;
     let started = Instant::now();
-    let deadline = args.duration.map(|d| started + d);
+    let deadline = config.duration.map(|d| started + d);
     let mut progress = Progress::new(limit);
     let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
 
     while limit.is_none_or(|limit| publisher.tally.sent < limit) && !shutdown.is_requested() {
-        let due = next_due(started, publisher.tally.sent, args.rate);
+        let due = next_due(started, publisher.tally.sent, config.rate);
         if deadline.is_some_and(|d| due >= d) {
             break;
         }
         let room = publisher.has_room();
-        if room && (args.rate == 0.0 || due <= Instant::now()) {
+        if room && (config.rate == 0.0 || due <= Instant::now()) {
             let now = Utc::now();
             publisher.send(&generator.next_event(now));
             span = Some((span.map_or(now, |(first, _)| first), now));

@@ -1,6 +1,6 @@
 //! Process plumbing shared by the producer, consumer and verifier binaries: the Kafka connection
-//! flags ([`args`]), read from a `client.properties` too ([`config`], in Java's syntax:
-//! [`properties`], [`jaas`]) and merged with the flags ([`settings`]), duration flags
+//! settings, from flags, environment variables and a `client.properties` ([`settings`], the
+//! file in Java's syntax: [`properties`], [`jaas`]), duration flags
 //! ([`duration`]), logging ([`logging`]), the one exit-code table ([`exit`]), stopping on
 //! Ctrl+C or SIGTERM ([`shutdown`]), the HTTP endpoints for metrics and probes ([`http`]) and
 //! the `healthcheck` subcommand that asks them ([`healthcheck`]).
@@ -12,8 +12,6 @@ use std::process::ExitCode;
 
 use clap::ArgMatches;
 
-pub mod args;
-pub mod config;
 pub mod duration;
 pub mod exit;
 pub mod fetch_flags;
@@ -25,10 +23,9 @@ pub mod properties;
 pub mod settings;
 pub mod shutdown;
 
-pub use args::{KafkaArgs, RunsArgs, SecurityArgs};
 pub use exit::{Outcome, EXIT_CODES};
 pub use logging::{LogArgs, LogFormat};
-pub use settings::Connection;
+pub use settings::{Connection, KafkaArgs, RunsArgs, SecurityArgs};
 pub use shutdown::Shutdown;
 
 /// A binary's flags: parsed by clap, completed from `--config`, then checked for what clap

@@ -1,9 +1,22 @@
 //! What a smoke test leaves behind: nothing. Its topics and its group are deleted whatever the
 //! verdict, unless `--keep` asks to inspect them.
 
-use kafka::{client::admin, cluster::Cluster};
+use kafka::{client::admin, cluster::Cluster, connection::security::Security};
 
-use crate::{names::Names, Args};
+use crate::names::Names;
+
+/// Where and how the test's topics and group are deleted.
+#[derive(Debug, Clone)]
+pub struct CleanupConfig {
+    /// Bootstrap brokers.
+    pub brokers: Vec<String>,
+    /// How every connection to the cluster is secured.
+    pub security: Security,
+    /// Client id sent to the brokers.
+    pub client_id: String,
+    /// Keep the topics and the group, to inspect them (`--keep`).
+    pub keep: bool,
+}
 
 /// What became of the test's topics and group.
 #[derive(Debug)]
@@ -15,15 +28,17 @@ pub enum Cleanup {
 }
 
 /// Deletes the test's topics, then its group (whose member has left by now).
-pub async fn run(args: &Args, names: &Names) -> Result<Cleanup, kafka::Error> {
-    if args.keep {
+pub async fn run(config: &CleanupConfig, names: &Names) -> Result<Cleanup, kafka::Error> {
+    let CleanupConfig {
+        brokers,
+        security,
+        client_id,
+        keep,
+    } = config;
+    if *keep {
         return Ok(Cleanup::Kept);
     }
-    let cluster = Cluster::new(
-        args.kafka.broker_list(),
-        format!("{}-cleanup", args.client_id),
-        args.kafka.security(),
-    );
+    let cluster = Cluster::new(brokers.clone(), client_id.clone(), security.clone());
     admin::delete_topics(&cluster, &names.topics()).await?;
     admin::delete_group(&cluster, &names.group).await?;
     tracing::info!(topic = names.topic, group = names.group, "deleted");

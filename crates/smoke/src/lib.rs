@@ -3,6 +3,8 @@
 //! read it in a consumer group, commit, and that every acknowledged event arrived.
 //!
 //! How it works:
+//! - [`config`]: the binary makes a [`SmokeConfig`] of its flags, in one place: the test's
+//!   names and each phase's config;
 //! - [`names`]: the test gets a topic, runs topic and group of its own, new on every run, under
 //!   one prefix (`smoke-…`), so that it never touches the user's data and one prefixed ACL
 //!   covers it;
@@ -16,6 +18,7 @@
 
 pub mod args;
 pub mod cleanup;
+pub mod config;
 pub mod names;
 pub mod phases;
 
@@ -25,6 +28,7 @@ use service::{Outcome, Shutdown};
 
 pub use args::Args;
 use cleanup::Cleanup;
+pub use config::SmokeConfig;
 use names::Names;
 use phases::{Phase, PhaseError, Timings};
 
@@ -57,20 +61,20 @@ impl Error {
 }
 
 /// Runs the test: phases, cleanup, verdict line.
-pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
-    let names = Names::new(&args.prefix);
+pub async fn run(config: SmokeConfig, shutdown: Shutdown) -> Result<Outcome, Error> {
+    let names = &config.names;
     tracing::info!(
-        count = args.count,
+        count = config.count,
         topic = names.topic,
         group = names.group,
         "smoke test"
     );
-    let timings = match phases::run(&args, &names, &shutdown).await {
+    let timings = match phases::run(&config, &shutdown).await {
         // Nothing was created: no cleanup, which would only meet the same refusal.
         Err(error) if error.never_connected() => return Err(error),
         timings => timings,
     };
-    let cleanup = cleanup::run(&args, &names).await;
+    let cleanup = cleanup::run(&config.cleanup, names).await;
     let timings = match (timings, cleanup) {
         (Err(error), Err(cleanup_error)) => {
             tracing::warn!(error = %cleanup_error, %names, "could not clean up");
@@ -80,7 +84,7 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
         (Ok(timings), cleanup) => {
             println!(
                 "{}",
-                verdict(&args, &names, &timings, cleanup.as_ref().ok())
+                verdict(config.count, names, &timings, cleanup.as_ref().ok())
             );
             cleanup.map_err(|source| Error::Cleanup {
                 names: names.clone(),
@@ -93,7 +97,7 @@ pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
 }
 
 /// The verdict line: what passed or where it failed, how long each phase took, what was left.
-fn verdict(args: &Args, names: &Names, timings: &Timings, cleanup: Option<&Cleanup>) -> String {
+fn verdict(count: u64, names: &Names, timings: &Timings, cleanup: Option<&Cleanup>) -> String {
     let phases = timings
         .phases
         .iter()
@@ -103,7 +107,7 @@ fn verdict(args: &Args, names: &Names, timings: &Timings, cleanup: Option<&Clean
     let head = match &timings.failed {
         None => format!(
             "smoke PASSED: {} events produced to {}, read by group {} and verified ({phases})",
-            args.count, names.topic, names.group
+            count, names.topic, names.group
         ),
         Some((phase, why)) => format!("smoke FAILED at {phase}: {why} ({phases})"),
     };
@@ -121,8 +125,6 @@ fn seconds(duration: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
     fn timings(failed: Option<(Phase, &str)>) -> Timings {
@@ -137,9 +139,8 @@ mod tests {
 
     #[test]
     fn the_verdict_line_says_what_passed_and_what_was_left() {
-        let args = Args::try_parse_from(["smoke", "--count", "7"]).unwrap();
         let names = Names::new("smoke");
-        let passed = verdict(&args, &names, &timings(None), Some(&Cleanup::Deleted));
+        let passed = verdict(7, &names, &timings(None), Some(&Cleanup::Deleted));
         assert_eq!(
             passed,
             format!(
@@ -149,7 +150,7 @@ mod tests {
             )
         );
         let failed = verdict(
-            &args,
+            7,
             &names,
             &timings(Some((Phase::Consume, "too slow"))),
             None,

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use service::{exit, Shutdown};
-use smoke::Args;
+use smoke::{config, Args};
 
 /// The producer and verifier phases allocate as their own binaries do (see theirs).
 #[global_allocator]
@@ -12,7 +12,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     match service::start::<Args>() {
-        Ok(args) => exit::exit_code(smoke::run(args, Shutdown::listen()).await),
+        Ok(args) => {
+            let config = config::from_args(&args);
+            exit::exit_code(smoke::run(config, Shutdown::listen()).await)
+        }
         Err(code) => code,
     }
 }

@@ -5,12 +5,18 @@
 //! partition, the delivery audit, invalid records, samples) and a bar chart per breakdown. It
 //! needs nothing else: the style is inline CSS, the charts inline SVG, and there is no script,
 //! so it reads the same offline, from a mail attachment or under a strict Content Security
-//! Policy. Everything that comes from the topic (user ids, run ids, invalid records' reasons,
-//! samples) is escaped: a record can hold any text, markup included.
+//! Policy.
+//!
+//! Each part is a [`maud`] template, checked when the crate compiles. A template escapes every
+//! value it interpolates (`&`, `<`, `>` and `"`, and attributes are always double-quoted), so
+//! what comes from the topic (user ids, run ids, invalid records' reasons, samples) shows as
+//! text whatever it holds, markup included; only the fixed style sheet and an SVG comment are
+//! written as they are ([`PreEscaped`]).
 
-use std::{collections::BTreeMap, fmt::Write};
+use std::collections::BTreeMap;
 
 use events::{audit::RunReport, stats::share};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::{
     report::{format_ranges, lost_label, run_status},
@@ -24,36 +30,34 @@ const CHART_LABEL_CHARS: usize = 24;
 
 /// The whole page for `report`.
 pub fn render(report: &ReportJson) -> String {
-    let mut page = String::new();
-    head(&mut page, &report.topic);
-    summary(&mut page, report);
-    let by_type = by_count(&report.by_type);
-    breakdown(&mut page, "Events by type", "type", &by_type, report.valid);
-    let by_user = by_count(&report.by_user);
-    breakdown(&mut page, "Events by user", "user", &by_user, report.valid);
     let partitions: Vec<(String, u64)> = report
         .per_partition
         .iter()
         .map(|(partition, count)| (partition.to_string(), *count))
         .collect();
-    breakdown(
-        &mut page,
-        "Records per partition",
-        "partition",
-        &partitions,
-        report.total,
-    );
-    audit(&mut page, &report.runs);
-    invalid_records(&mut page, report);
-    samples(&mut page, &report.samples);
-    page.push_str("</main>\n</body>\n</html>\n");
-    page
-}
-
-/// `text` made safe anywhere in an HTML or SVG document: in element content and in quoted
-/// attribute values (`&`, `<`, `>`, `"` and `'` as entities).
-pub fn escape(text: &str) -> String {
-    html_escape::encode_quoted_attribute(text).into_owned()
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Verifier report: topic " (report.topic) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                main {
+                    h1 { "Verifier report: topic " (report.topic) }
+                    (summary(report))
+                    (breakdown("Events by type", "type", &by_count(&report.by_type), report.valid))
+                    (breakdown("Events by user", "user", &by_count(&report.by_user), report.valid))
+                    (breakdown("Records per partition", "partition", &partitions, report.total))
+                    (audit(&report.runs))
+                    (invalid_records(report))
+                    (samples(&report.samples))
+                }
+            }
+        }
+    };
+    page.into_string()
 }
 
 const STYLE: &str = "\
@@ -70,19 +74,8 @@ pre{background:#fff;border:1px solid #d0d7de;padding:8px;overflow-x:auto}
 svg{display:block;background:#fff;border:1px solid #d0d7de;margin:.5em 0}
 ";
 
-/// The document's start: title, style, the page heading.
-fn head(page: &mut String, topic: &str) {
-    let topic = escape(topic);
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>Verifier report: topic {topic}</title>\n<style>\n{STYLE}</style>\n</head>\n\
-         <body>\n<main>\n<h1>Verifier report: topic {topic}</h1>\n"
-    );
-}
-
 /// The verdict, then the records read and what the audit found, in one table.
-fn summary(page: &mut String, report: &ReportJson) {
+fn summary(report: &ReportJson) -> Markup {
     let class = if !report.runs.iter().any(|r| r.finished) {
         "none"
     } else if report.ok {
@@ -90,12 +83,6 @@ fn summary(page: &mut String, report: &ReportJson) {
     } else {
         "loss"
     };
-    let _ = writeln!(
-        page,
-        "<p class=\"verdict {class}\" id=\"verdict\">{}</p>",
-        escape(&report.verdict())
-    );
-    page.push_str("<h2>Records read</h2>\n<table id=\"summary\">\n");
     let rows = [
         ("records read", report.total),
         ("valid", report.valid),
@@ -104,10 +91,15 @@ fn summary(page: &mut String, report: &ReportJson) {
         ("lost (finished runs)", report.lost),
         ("duplicates", report.duplicates),
     ];
-    for (name, value) in rows {
-        let _ = writeln!(page, "<tr><th>{name}</th><td class=\"n\">{value}</td></tr>");
+    html! {
+        p.verdict.(class) #verdict { (report.verdict()) }
+        h2 { "Records read" }
+        table #summary {
+            @for (name, value) in rows {
+                tr { th { (name) } td.n { (value) } }
+            }
+        }
     }
-    page.push_str("</table>\n");
 }
 
 /// `counts` sorted as the text report sorts them: largest first, ties by name.
@@ -118,12 +110,7 @@ fn by_count(counts: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
 }
 
 /// One breakdown: its heading, its chart, then its table with each row's share of `total`.
-fn breakdown(page: &mut String, title: &str, key: &str, rows: &[(String, u64)], total: u64) {
-    let _ = writeln!(page, "<h2>{title}</h2>");
-    if rows.is_empty() {
-        page.push_str("<p>none</p>\n");
-        return;
-    }
+fn breakdown(title: &str, key: &str, rows: &[(String, u64)], total: u64) -> Markup {
     let bars: Vec<Bar> = rows
         .iter()
         .map(|(label, count)| Bar {
@@ -132,21 +119,25 @@ fn breakdown(page: &mut String, title: &str, key: &str, rows: &[(String, u64)], 
             missing: 0,
         })
         .collect();
-    page.push_str(&bar_chart(title, &bars));
     let id = title.to_lowercase().replace(' ', "-");
-    let _ = writeln!(
-        page,
-        "<table id=\"{id}\">\n<tr><th>{key}</th><th class=\"n\">count</th><th class=\"n\">share</th></tr>"
-    );
-    for (label, count) in rows {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"n\">{count}</td><td class=\"n\">{:.1}%</td></tr>",
-            escape(label),
-            share(*count, total)
-        );
+    html! {
+        h2 { (title) }
+        @if rows.is_empty() {
+            p { "none" }
+        } @else {
+            (bar_chart(title, &bars))
+            table id=(id) {
+                tr { th { (key) } th.n { "count" } th.n { "share" } }
+                @for (label, count) in rows {
+                    tr {
+                        td { (label) }
+                        td.n { (count) }
+                        td.n { (format!("{:.1}%", share(*count, total))) }
+                    }
+                }
+            }
+        }
     }
-    page.push_str("</table>\n");
 }
 
 /// One bar of a chart: what arrived, and what should have but did not (drawn red after it).
@@ -157,8 +148,9 @@ struct Bar<'a> {
 }
 
 /// A horizontal bar chart in inline SVG: the first [`CHART_BARS`] bars, each with its label
-/// and its figure, scaled to the longest.
-fn bar_chart(title: &str, bars: &[Bar<'_>]) -> String {
+/// and its figure, scaled to the longest. SVG elements are closed explicitly (`<rect></rect>`):
+/// in an HTML page a `<rect>` left open would hold the next one.
+fn bar_chart(title: &str, bars: &[Bar<'_>]) -> Markup {
     const LABEL_WIDTH: usize = 230;
     const BAR_WIDTH: usize = 520;
     const ROW: usize = 22;
@@ -169,41 +161,30 @@ fn bar_chart(title: &str, bars: &[Bar<'_>]) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
+    let scale = |n: u64| (n as f64 / longest as f64 * BAR_WIDTH as f64).round() as usize;
     let height = ROW * shown.len() + 8;
     let width = LABEL_WIDTH + BAR_WIDTH + 90;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-         role=\"img\" aria-label=\"{}\">\n",
-        escape(title)
-    );
-    for (row, bar) in shown.iter().enumerate() {
-        let y = 4 + row * ROW;
-        let scale = |n: u64| (n as f64 / longest as f64 * BAR_WIDTH as f64).round() as usize;
-        let (filled, missing) = (scale(bar.value), scale(bar.missing));
-        let _ = writeln!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\">{}</text>\
-             <rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{filled}\" height=\"16\" fill=\"#4c8bf5\"/>\
-             <rect x=\"{}\" y=\"{y}\" width=\"{missing}\" height=\"16\" fill=\"#e5534b\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>",
-            LABEL_WIDTH - 6,
-            y + 13,
-            escape(&chart_label(bar.label)),
-            LABEL_WIDTH + filled,
-            LABEL_WIDTH + filled + missing + 4,
-            y + 13,
-            bar_figure(bar)
-        );
+    let more = bars.len() - shown.len();
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(width) height=(height) role="img"
+            aria-label=(title) {
+            @for (row, bar) in shown.iter().enumerate() {
+                @let y = 4 + row * ROW;
+                @let (filled, missing) = (scale(bar.value), scale(bar.missing));
+                text x=(LABEL_WIDTH - 6) y=(y + 13) text-anchor="end" font-size="13" {
+                    (chart_label(bar.label))
+                }
+                rect x=(LABEL_WIDTH) y=(y) width=(filled) height="16" fill="#4c8bf5" {}
+                rect x=(LABEL_WIDTH + filled) y=(y) width=(missing) height="16" fill="#e5534b" {}
+                text x=(LABEL_WIDTH + filled + missing + 4) y=(y + 13) font-size="12" {
+                    (bar_figure(bar))
+                }
+            }
+            @if more > 0 {
+                (PreEscaped(format!("<!-- {more} more rows in the table -->")))
+            }
+        }
     }
-    if bars.len() > shown.len() {
-        let _ = writeln!(
-            svg,
-            "<!-- {} more rows in the table -->",
-            bars.len() - shown.len()
-        );
-    }
-    svg.push_str("</svg>\n");
-    svg
 }
 
 /// A label cut to [`CHART_LABEL_CHARS`] characters, with `…` when cut.
@@ -227,12 +208,7 @@ fn bar_figure(bar: &Bar<'_>) -> String {
 
 /// The delivery audit: a chart of what each run's events became, then the table of the text
 /// report with each run's lost seqs.
-fn audit(page: &mut String, runs: &[RunReport]) {
-    page.push_str("<h2>Delivery audit</h2>\n");
-    if runs.is_empty() {
-        page.push_str("<p>no audited records and no manifests</p>\n");
-        return;
-    }
+fn audit(runs: &[RunReport]) -> Markup {
     let bars: Vec<Bar> = runs
         .iter()
         .map(|run| Bar {
@@ -241,71 +217,68 @@ fn audit(page: &mut String, runs: &[RunReport]) {
             missing: run.lost,
         })
         .collect();
-    page.push_str(&bar_chart("Events received per run", &bars));
-    page.push_str(
-        "<table id=\"runs\">\n<tr><th>run_id</th><th class=\"n\">acked</th>\
-         <th class=\"n\">received</th><th class=\"n\">lost</th><th class=\"n\">duplicates</th>\
-         <th class=\"n\">order</th><th>status</th></tr>\n",
-    );
-    for run in runs {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            escape(&run.run_id),
-            run.acked,
-            run.received,
-            run.lost,
-            run.duplicates,
-            run.order_violations,
-            run_status(run)
-        );
-    }
-    page.push_str("</table>\n");
-    for run in runs.iter().filter(|run| !run.lost_ranges.is_empty()) {
-        let _ = writeln!(
-            page,
-            "<p>{} {}: {}</p>",
-            escape(&run.run_id),
-            lost_label(run),
-            escape(&format_ranges(&run.lost_ranges))
-        );
+    html! {
+        h2 { "Delivery audit" }
+        @if runs.is_empty() {
+            p { "no audited records and no manifests" }
+        } @else {
+            (bar_chart("Events received per run", &bars))
+            table #runs {
+                tr {
+                    th { "run_id" }
+                    th.n { "acked" }
+                    th.n { "received" }
+                    th.n { "lost" }
+                    th.n { "duplicates" }
+                    th.n { "order" }
+                    th { "status" }
+                }
+                @for run in runs {
+                    tr {
+                        td { (run.run_id) }
+                        td.n { (run.acked) }
+                        td.n { (run.received) }
+                        td.n { (run.lost) }
+                        td.n { (run.duplicates) }
+                        td.n { (run.order_violations) }
+                        td { (run_status(run)) }
+                    }
+                }
+            }
+            @for run in runs.iter().filter(|run| !run.lost_ranges.is_empty()) {
+                p { (run.run_id) " " (lost_label(run)) ": " (format_ranges(&run.lost_ranges)) }
+            }
+        }
     }
 }
 
 /// The first invalid records, where they are and why, when there are any.
-fn invalid_records(page: &mut String, report: &ReportJson) {
-    if report.invalid == 0 {
-        return;
+fn invalid_records(report: &ReportJson) -> Markup {
+    html! {
+        @if report.invalid > 0 {
+            h2 {
+                "Invalid records: " (report.invalid)
+                " (first " (report.invalid_records.len()) " shown)"
+            }
+            table #invalid {
+                tr { th.n { "partition" } th.n { "offset" } th { "reason" } }
+                @for bad in &report.invalid_records {
+                    tr { td.n { (bad.partition) } td.n { (bad.offset) } td { (bad.reason) } }
+                }
+            }
+        }
     }
-    let _ = writeln!(
-        page,
-        "<h2>Invalid records: {} (first {} shown)</h2>\n<table id=\"invalid\">\n\
-         <tr><th class=\"n\">partition</th><th class=\"n\">offset</th><th>reason</th></tr>",
-        report.invalid,
-        report.invalid_records.len()
-    );
-    for bad in &report.invalid_records {
-        let _ = writeln!(
-            page,
-            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            bad.partition,
-            bad.offset,
-            escape(&bad.reason)
-        );
-    }
-    page.push_str("</table>\n");
 }
 
 /// The sample events, each as indented JSON.
-fn samples(page: &mut String, samples: &[serde_json::Value]) {
-    if samples.is_empty() {
-        return;
-    }
-    page.push_str("<h2>Sample events</h2>\n");
-    for sample in samples {
-        let json = serde_json::to_string_pretty(sample).expect("JSON values serialise");
-        let _ = writeln!(page, "<pre>{}</pre>", escape(&json));
+fn samples(samples: &[serde_json::Value]) -> Markup {
+    html! {
+        @if !samples.is_empty() {
+            h2 { "Sample events" }
+            @for sample in samples {
+                pre { (serde_json::to_string_pretty(sample).expect("JSON values serialise")) }
+            }
+        }
     }
 }
 
@@ -355,7 +328,7 @@ mod tests {
         let page = render(&report());
         assert!(!page.contains("<script"), "{page}");
         assert!(
-            page.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"),
+            page.contains("&lt;script&gt;alert('x')&lt;/script&gt;"),
             "{page}"
         );
         assert!(!page.contains("<img"));
@@ -392,6 +365,11 @@ mod tests {
         );
         assert!(page.contains("<td>achat</td><td class=\"n\">4</td><td class=\"n\">66.7%</td>"));
         assert!(page.contains("lost seqs: 3-4"));
+        assert_eq!(
+            page.matches("<rect ").count(),
+            page.matches("</rect>").count(),
+            "every SVG element closed"
+        );
     }
 
     #[test]

@@ -8,9 +8,12 @@
 //! anything, 1 on a loss. Whatever the verdict, the report can also be written to files:
 //! Prometheus text for node_exporter's textfile collector ([`metrics_file`], `--metrics-file`)
 //! and a self-contained HTML page ([`html`], `--html`), each replaced whole ([`atomic_file`]).
+//! It is told what to do by a [`VerifierConfig`], which the binary makes of its flags
+//! ([`args`]) in one place ([`config::from_args`]).
 
 pub mod args;
 pub mod atomic_file;
+pub mod config;
 pub mod html;
 pub mod metrics_file;
 pub mod report;
@@ -25,6 +28,7 @@ use kafka::cluster::{Cluster, ClusterError};
 use service::Outcome;
 
 pub use args::Args;
+pub use config::VerifierConfig;
 pub use report::{Report, ReportJson};
 
 /// Why the verifier could not reach a verdict: each is something the user must fix (exit 2).
@@ -48,21 +52,24 @@ pub enum Error {
     },
 }
 
-impl From<kafka::cluster::ClusterError> for Error {
-    fn from(error: kafka::cluster::ClusterError) -> Error {
+impl From<ClusterError> for Error {
+    fn from(error: ClusterError) -> Error {
         Error::Kafka(error.into())
     }
 }
 
 /// Reads the manifests and the whole topic, prints the report, and gives the verdict.
-pub async fn run(args: Args) -> Result<Outcome, Error> {
-    let cluster = Cluster::new(
-        args.kafka.broker_list(),
-        args.client_id.clone(),
-        args.kafka.security(),
-    );
+pub async fn run(config: VerifierConfig) -> Result<Outcome, Error> {
+    let VerifierConfig {
+        brokers,
+        security,
+        client_id,
+        topic,
+        runs_topic,
+        ..
+    } = &config;
+    let cluster = Cluster::new(brokers.clone(), client_id.clone(), security.clone());
     cluster.reach().await?;
-    let topic = &args.kafka.topic;
     let Some(partitions) = cluster.partition_count(topic).await? else {
         return Err(ClusterError::UnknownTopic {
             topic: topic.clone(),
@@ -73,19 +80,19 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
     let source = scan::Source {
         cluster: &cluster,
         topic,
-        isolation: args.isolation_level.into(),
+        isolation: config.isolation,
     };
-    let manifests = match cluster.partition_count(&args.runs.runs_topic).await? {
-        Some(_) => scan::read_manifests(&source, &args.runs.runs_topic).await?,
+    let manifests = match cluster.partition_count(runs_topic).await? {
+        Some(_) => scan::read_manifests(&source, runs_topic).await?,
         None => {
             tracing::warn!(
-                runs_topic = args.runs.runs_topic,
+                runs_topic,
                 "no runs topic: every run will show as unfinished"
             );
             Vec::new()
         }
     };
-    let inventory = scan::scan_topic(&source, partitions, args.samples).await?;
+    let inventory = scan::scan_topic(&source, partitions, config.samples).await?;
     let runs = inventory.ingest.audit.reconcile(&manifests);
     let report = Report {
         topic: topic.clone(),
@@ -93,23 +100,23 @@ pub async fn run(args: Args) -> Result<Outcome, Error> {
         runs,
     };
     let json = report.to_json();
-    if args.json {
+    if config.json {
         let text = serde_json::to_string(&json).expect("reports serialise");
         println!("{text}");
     } else {
         print!("{report}");
     }
-    write_files(&args, &json)?;
+    write_files(&config, &json)?;
     Ok(Outcome::from_check(!report.has_loss()))
 }
 
-/// Writes the files the flags ask for (`--metrics-file`, `--html`), each atomically.
-fn write_files(args: &Args, report: &ReportJson) -> Result<(), Error> {
-    if let Some(path) = &args.metrics_file {
+/// Writes the files the config asks for (`--metrics-file`, `--html`), each atomically.
+fn write_files(config: &VerifierConfig, report: &ReportJson) -> Result<(), Error> {
+    if let Some(path) = &config.metrics_file {
         let text = metrics_file::render(report, SystemTime::now());
         write_file("--metrics-file", path, &text)?;
     }
-    if let Some(path) = &args.html {
+    if let Some(path) = &config.html {
         write_file("--html", path, &html::render(report))?;
     }
     Ok(())

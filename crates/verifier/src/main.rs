@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use service::exit;
-use verifier::Args;
+use verifier::{config, Args};
 
 /// The verifier allocates through mimalloc: every record read costs several small allocations
 /// made on the fetch tasks' threads and freed on the scan's, where glibc's malloc is slow.
@@ -13,7 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     match service::start::<Args>() {
-        Ok(args) => exit::exit_code(verifier::run(args).await),
+        Ok(args) => exit::exit_code(verifier::run(config::from_args(&args)).await),
         Err(code) => code,
     }
 }

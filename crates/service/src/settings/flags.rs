@@ -1,20 +1,20 @@
-//! The flags several services take, with Kafka's names and an environment variable each: the
-//! connection ([`KafkaArgs`]: brokers, topic, `--config`, `--print-config`, and the TLS and SASL
-//! flags of [`SecurityArgs`]) and the runs topic ([`RunsArgs`]).
+//! The connection flags, as clap parses them: brokers, topic, `--config`, `--print-config`
+//! ([`KafkaArgs`]) and TLS and SASL ([`SecurityArgs`]), with Kafka's names and an environment
+//! variable each; the runs topic ([`RunsArgs`]); and the view of a service's flags that the
+//! settings are merged into ([`Connection`]).
 //!
 //! The values clap parses are only a start: [`crate::start`] then fills in what the `--config`
-//! file gives where neither a flag nor an environment variable did ([`crate::settings`]), so
-//! that after it the fields hold the effective settings, and [`KafkaArgs::security`] the value
-//! every connection takes.
+//! file gives where neither a flag nor an environment variable did ([`super::apply`]), so that
+//! after it the fields hold the effective settings, and [`KafkaArgs::security`] the value every
+//! connection takes.
 
 use std::{convert::Infallible, path::PathBuf};
 
-use clap::ValueEnum;
 use kafka::connection::security::{
     SaslConfig, SaslMechanism, Secret, Security, SecurityProtocol, TlsConfig,
 };
 
-use crate::settings::Sources;
+use super::source::{EndpointIdentification, Sources};
 
 /// Connection flags common to every service.
 #[derive(Debug, Clone, clap::Args)]
@@ -44,7 +44,7 @@ pub struct KafkaArgs {
 
     /// Where each connection setting came from, recorded by [`crate::start`].
     #[arg(skip)]
-    pub(crate) sources: Sources,
+    pub(super) sources: Sources,
 }
 
 /// The `--help` section of the security flags (per flag: a flattened struct's heading would
@@ -104,23 +104,6 @@ pub struct SecurityArgs {
     pub ssl_endpoint_identification_algorithm: EndpointIdentification,
 }
 
-/// Kafka's `ssl.endpoint.identification.algorithm`: whether TLS checks the broker's host name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum EndpointIdentification {
-    /// The broker's certificate must name the host connected to (Kafka's default).
-    #[default]
-    Https,
-    /// No host name check: test clusters only.
-    None,
-}
-
-impl std::fmt::Display for EndpointIdentification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = self.to_possible_value().expect("no value is skipped");
-        f.write_str(value.get_name())
-    }
-}
-
 /// Where the delivery audit's run manifests live: written by the producer, read by the verifier.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunsArgs {
@@ -178,6 +161,32 @@ impl KafkaArgs {
     /// Where each connection setting came from (by Kafka's key), as `--print-config` shows it.
     pub fn sources(&self) -> &Sources {
         &self.sources
+    }
+}
+
+/// The connection settings among a service's flags: what `--config` fills in and
+/// `--print-config` shows. The client id's and group id's flags must have the clap ids
+/// `client_id` and `group_id` (their fields' names, [`super::Key::flag_id`]): a missing one
+/// panics in [`super::apply`].
+#[derive(Debug)]
+pub struct Connection<'a> {
+    /// Brokers, topic, `--config`, TLS and SASL.
+    pub kafka: &'a mut KafkaArgs,
+    /// The client id (`client.id`).
+    pub client_id: &'a mut String,
+    /// The consumer group (`group.id`): `None` for a service without one, which ignores the
+    /// file's `group.id` without a word (one file serves all three services).
+    pub group_id: Option<&'a mut String>,
+}
+
+impl<'a> Connection<'a> {
+    /// The connection settings of a service without a consumer group.
+    pub fn without_group(kafka: &'a mut KafkaArgs, client_id: &'a mut String) -> Connection<'a> {
+        Connection {
+            kafka,
+            client_id,
+            group_id: None,
+        }
     }
 }
 

@@ -10,6 +10,8 @@
 //! and `group.id`. Any other key is listed in [`FileSettings::unknown`] for one warning. Values
 //! are trimmed, as Kafka's clients do; an empty value counts as unset. Relative paths are taken
 //! from the working directory, as Kafka's clients do.
+//!
+//! This layer only reads: which of its values count is [`super::apply`]'s business.
 
 use std::{
     collections::BTreeMap,
@@ -20,8 +22,8 @@ use std::{
 
 use kafka::connection::security::{SaslMechanism, Secret, SecurityProtocol};
 
+use super::source::EndpointIdentification;
 use crate::{
-    args::EndpointIdentification,
     jaas::{self, JaasError, JaasLogin, LoginModule},
     properties::{self, PropertiesError, Property},
 };
