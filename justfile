@@ -66,7 +66,7 @@ compose-check:
 
 # The real compose.yaml on this Docker engine with tansu and local base images (docs/containers.md: "The compose test").
 compose-test:
-    scripts/compose-test.sh
+    python3 docker/compose_test.py
 
 # Benchmarks against librdkafka and kafka-python-ng on local brokers (~4 min; `just bench --quick` ~25 s).
 bench *ARGS:
