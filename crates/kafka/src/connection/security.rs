@@ -9,7 +9,7 @@
 //! so that a missing file or missing credentials fail before any connection, naming the flag
 //! (the names in [`flags`]).
 
-use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
+use std::{fmt, path::PathBuf, str::FromStr};
 
 use super::{ConnectionError, Result};
 
@@ -227,16 +227,6 @@ pub struct Security {
 }
 
 impl Security {
-    /// The TLS configuration of every connection, or `None` when the protocol does not use
-    /// TLS. Built once per process from the files (later calls share it: [`crate::connection::tls`]), so
-    /// that rskafka's connections and ours trust the same CAs and resume the same sessions.
-    pub fn tls_client_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>> {
-        if !self.protocol.uses_tls() {
-            return Ok(None);
-        }
-        crate::connection::tls::client_config(&self.tls).map(Some)
-    }
-
     /// The credentials every connection presents, or `None` when the protocol does not use
     /// SASL; an error when it does and none were given.
     pub fn sasl_credentials(&self) -> Result<Option<&SaslConfig>> {

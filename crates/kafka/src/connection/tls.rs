@@ -38,7 +38,7 @@ use rustls::{
 };
 
 use super::{
-    security::{flags, Secret, TlsConfig},
+    security::{flags, Secret, Security, TlsConfig},
     ConnectionError, Result,
 };
 
@@ -109,6 +109,18 @@ pub enum TlsFileProblem {
 
 /// The configurations built so far, by settings: built once, shared by every connection.
 static BUILT: Mutex<Vec<(TlsConfig, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+
+impl Security {
+    /// The TLS configuration of every connection, or `None` when the protocol does not use
+    /// TLS. Built once per process from the files (later calls share it: [`client_config`]),
+    /// so that rskafka's connections and ours trust the same CAs and resume the same sessions.
+    pub fn tls_client_config(&self) -> Result<Option<Arc<ClientConfig>>> {
+        if !self.protocol.uses_tls() {
+            return Ok(None);
+        }
+        client_config(&self.tls).map(Some)
+    }
+}
 
 /// The rustls client configuration of `tls`, built on first use and shared afterwards.
 pub fn client_config(tls: &TlsConfig) -> Result<Arc<ClientConfig>> {

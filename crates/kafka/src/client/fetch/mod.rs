@@ -141,8 +141,8 @@ impl Fetched {
     }
 
     /// The error for a record of this answer that does not decode, read from `topic`.
-    pub fn corrupt(&self, topic: &str, source: RecordsError) -> crate::Error {
-        crate::Error::Records {
+    pub fn corrupt(&self, topic: &str, source: RecordsError) -> crate::client::Error {
+        crate::client::Error::Records {
             topic: topic.to_string(),
             partition: self.partition,
             offset: self.from,
