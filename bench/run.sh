@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `just bench`: installs what is missing (tansu, the venv with the anchors' packages), builds the
-# release binaries and runs bench/run.py (options: --quick, --runs N, --count N, --only S).
+# release binaries and runs bench/run.py (options: --quick, --runs N, --count N, --only S,
+# --bin-dir DIR, --baseline-bin-dir DIR; `bench/run.py --help`).
 # Results: bench/results/latest.json and latest.md; logs of every process in .run/bench/.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/env.sh"

@@ -1,0 +1,4 @@
+"""`python -m pipeline_bench` (from bench/): the same as bench/run.py."""
+from .cli import main
+
+main()
