@@ -10,6 +10,7 @@
 
 pub mod activity;
 pub mod args;
+pub mod config;
 pub mod dashboard;
 pub mod group_watch;
 pub mod latency;
@@ -20,10 +21,11 @@ pub mod tally;
 pub mod telemetry;
 pub mod terminal;
 
-use kafka::cluster::Cluster;
+use kafka::client::group::Membership;
 use service::{http, Outcome, Shutdown};
 
 pub use args::Args;
+pub use config::Config;
 pub use report::Summary;
 
 /// Why the consumer stopped before its end: each is something the user must fix (exit 2).
@@ -49,17 +51,15 @@ impl From<kafka::cluster::ClusterError> for Error {
 /// Connects, joins the group and consumes until `shutdown`; then commits, leaves the group and
 /// prints the final summary.
 pub async fn run(args: Args, shutdown: Shutdown) -> Result<Outcome, Error> {
-    let telemetry = telemetry::Telemetry::serve(&args).await?;
-    let cluster = Cluster::new(
-        args.kafka.broker_list(),
-        args.client_id.clone(),
-        args.kafka.security(),
-    );
-    cluster.reach().await?;
+    let config = Config::from_args(&args);
+    let telemetry = telemetry::Telemetry::serve(&config.telemetry).await?;
+    config.cluster.reach().await?;
     if let Some(telemetry) = &telemetry {
-        telemetry.watch_group(&args, &cluster, shutdown.clone());
+        telemetry.watch_group(&config.cluster, &config.group, shutdown.clone());
     }
-    member::Member::new(args, cluster, shutdown, telemetry)
+    let membership = Membership::new(config.cluster.clone(), config.group);
+    let source = member::ClusterSource::new(config.cluster, config.fetch);
+    member::Member::new(config.member, membership, source, shutdown, telemetry)
         .run()
         .await
 }

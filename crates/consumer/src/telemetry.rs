@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use kafka::{client::group::CoordinatorLink, cluster::Cluster};
+use kafka::{
+    client::group::{CoordinatorLink, GroupConfig},
+    cluster::Cluster,
+};
 use prometheus_client::registry::Registry;
 use service::{
     http::{self, Readiness},
@@ -14,7 +17,7 @@ use service::{
 
 use crate::{
     activity::Activity,
-    args::Args,
+    config::TelemetryConfig,
     dashboard::{Dashboard, PartitionRow, View},
     group_watch::GroupWatch,
     metrics::{Membership, Metrics},
@@ -49,8 +52,8 @@ pub struct Telemetry {
 impl Telemetry {
     /// With `--http`: serves `/metrics`, `/healthz`, `/readyz` and the dashboard at `/`, and
     /// logs the dashboard's URL (`--dashboard-url`, or the address served).
-    pub async fn serve(args: &Args) -> Result<Option<Telemetry>, Error> {
-        let Some(address) = args.http.0 else {
+    pub async fn serve(config: &TelemetryConfig) -> Result<Option<Telemetry>, Error> {
+        let Some(address) = config.address else {
             return Ok(None);
         };
         let mut registry = Registry::default();
@@ -58,7 +61,7 @@ impl Telemetry {
         let readiness = Readiness::default();
         let dashboard = Dashboard::default();
         let bound = http::serve(address, registry, readiness.clone(), dashboard.routes()).await?;
-        let url = match args.dashboard_url.trim() {
+        let url = match config.dashboard_url.trim() {
             "" => http::url_of(bound),
             given => given.to_string(),
         };
@@ -70,13 +73,13 @@ impl Telemetry {
         }))
     }
 
-    /// Looks at the whole group for the dashboard in the background, on connections of its
-    /// own, until `shutdown`.
-    pub fn watch_group(&self, args: &Args, cluster: &Cluster, shutdown: Shutdown) {
+    /// Looks at the whole `group` (its members, and their lag on its topic) for the
+    /// dashboard in the background, on connections of its own to `cluster`, until `shutdown`.
+    pub fn watch_group(&self, cluster: &Cluster, group: &GroupConfig, shutdown: Shutdown) {
         let watch = GroupWatch {
-            coordinator: CoordinatorLink::new(cluster.clone(), args.group_id.clone()),
+            coordinator: CoordinatorLink::new(cluster.clone(), group.group_id.clone()),
             cluster: cluster.clone(),
-            topic: args.kafka.topic.clone(),
+            topic: group.topic.clone(),
         };
         tokio::spawn(watch.run(self.dashboard.clone(), shutdown));
     }

@@ -8,23 +8,32 @@
 //! ```
 //! Every request made while consuming gives way to a stop request, so that a slow broker never
 //! holds a stop up. A fatal group error (authorization, invalid settings) ends the run with it.
+//!
+//! The loop drives its group membership through the [`Group`] trait and reads its records
+//! through the [`RecordSource`] trait: kafka's `Membership` and `Reader` in the service
+//! ([`ClusterSource`]), scripted fakes in the unit tests (`tests.rs`).
+
+mod group;
+mod source;
+
+pub use group::Group;
+pub use source::{Answer, ClusterSource, Read, RecordSource};
 
 use std::{collections::BTreeMap, future::Future, io::IsTerminal, time::Duration};
 
 use kafka::{
     backoff::Backoff,
     client::{
-        fetch::{FetchConfig, Fetched, Reader, StartAt},
-        group::{Generation, GroupConfig, GroupError, Membership, Recovery},
+        fetch::StartAt,
+        group::{Generation, GroupError, Membership, Recovery},
     },
-    cluster::Cluster,
 };
 use service::{Outcome, Shutdown};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use crate::{
     activity::Activity,
-    args::Args,
+    config::MemberConfig,
     report::{self, Summary},
     tally::Tally,
     telemetry::{MemberView, Telemetry},
@@ -46,13 +55,13 @@ const METRICS_INTERVAL: Duration = Duration::from_secs(1);
 const TOPIC_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where the member is in its life.
-enum State {
+enum State<R> {
     /// Joining a generation (after start, or a rebalance).
     Joining,
     /// Consuming the partitions of a generation.
     Consuming(Generation),
     /// Stop requested: the fetches still in flight, if any, come back while we leave.
-    Stopping(Option<Reader>),
+    Stopping(Option<R>),
 }
 
 /// What the member does after one event of a generation.
@@ -76,12 +85,13 @@ enum TopicSize {
     Partitions(usize),
 }
 
-/// The consumer: its group membership and what it processed.
-pub struct Member {
-    args: Args,
-    /// The cluster every connection of the member goes to (group, fetching, metadata).
-    cluster: Cluster,
-    membership: Membership,
+/// The consumer: its group membership (`G`), where its records come from (`S`), and what it
+/// processed.
+pub struct Member<G = Membership, S = ClusterSource> {
+    config: MemberConfig,
+    membership: G,
+    /// The topic's records: its size, and reads of a generation's partitions.
+    source: S,
     tally: Tally,
     committed: BTreeMap<i32, i64>,
     owned: Vec<i32>,
@@ -100,25 +110,21 @@ pub struct Member {
     live_view: LiveView,
 }
 
-impl Member {
-    /// A member of `cluster` that has not joined yet.
+impl<G: Group, S: RecordSource> Member<G, S> {
+    /// A member that has not joined yet: it joins through `membership` and reads from
+    /// `source` until `shutdown`.
     pub fn new(
-        args: Args,
-        cluster: Cluster,
+        config: MemberConfig,
+        membership: G,
+        source: S,
         shutdown: Shutdown,
         telemetry: Option<Telemetry>,
-    ) -> Member {
-        let config = GroupConfig {
-            group_id: args.group_id.clone(),
-            topic: args.kafka.topic.clone(),
-            session_timeout: args.session_timeout,
-            rebalance_timeout: args.session_timeout.max(Duration::from_secs(30)),
-        };
-        let live_view = LiveView::new(prints_to_terminal(args.json));
+    ) -> Member<G, S> {
+        let live_view = LiveView::new(prints_to_terminal(config.json));
         Member {
-            membership: Membership::new(cluster.clone(), config),
-            cluster,
-            args,
+            config,
+            membership,
+            source,
             tally: Tally::default(),
             committed: BTreeMap::new(),
             owned: Vec::new(),
@@ -152,7 +158,13 @@ impl Member {
     }
 
     /// Runs the member until a stop request, then leaves the group and prints the summary.
-    pub async fn run(mut self) -> Result<Outcome, Error> {
+    pub async fn run(self) -> Result<Outcome, Error> {
+        self.run_to_summary().await.map(|_| Outcome::Success)
+    }
+
+    /// Runs the member until a stop request (or `max_messages`), then commits, leaves the
+    /// group, prints the summary and returns it.
+    pub async fn run_to_summary(mut self) -> Result<Summary, Error> {
         let started = Instant::now();
         let mut state = State::Joining;
         loop {
@@ -168,12 +180,8 @@ impl Member {
 
     /// Joins a generation. The topic's size is read first, so that a topic created or grown
     /// while the group formed is noticed at the first check (at worst one extra rebalance).
-    async fn join(&mut self) -> Result<State, Error> {
-        let Some(size) = unless_stopped(
-            self.shutdown.clone(),
-            read_topic_size(&self.cluster, &self.args.kafka.topic),
-        )
-        .await
+    async fn join(&mut self) -> Result<State<S::Read>, Error> {
+        let Some(size) = unless_stopped(self.shutdown.clone(), read_topic_size(&self.source)).await
         else {
             return Ok(State::Stopping(None));
         };
@@ -193,7 +201,7 @@ impl Member {
     }
 
     /// Consumes the partitions of one generation until a rebalance or a stop.
-    async fn consume(&mut self, generation: Generation) -> Result<State, Error> {
+    async fn consume(&mut self, generation: Generation) -> Result<State<S::Read>, Error> {
         self.owned = generation.partitions.clone();
         let Some(starts) = unless_stopped(self.shutdown.clone(), self.starting_offsets()).await
         else {
@@ -211,10 +219,10 @@ impl Member {
         self.setup_backoff.reset();
         self.publish(true);
         let mut published = self.telemetry.is_some().then(|| ticker(METRICS_INTERVAL));
-        let mut reader = Reader::start(self.cluster.clone(), self.fetch_config(), starts);
-        let mut heartbeat = ticker(self.args.heartbeat_interval);
-        let mut commit = ticker(self.args.commit_interval);
-        let mut stats = ticker(self.args.stats_interval);
+        let mut reader = self.source.start(starts);
+        let mut heartbeat = ticker(self.config.heartbeat_interval);
+        let mut commit = ticker(self.config.commit_interval);
+        let mut stats = ticker(self.config.stats_interval);
         let mut topic_check = ticker(TOPIC_CHECK_INTERVAL);
         let mut consumed_at_last_block = self.consumed();
         let mut shutdown = self.shutdown.clone();
@@ -294,7 +302,7 @@ impl Member {
     /// the next heartbeat says so.
     fn keeps_generation(&self, error: &GroupError) -> bool {
         error.recovery() == Recovery::Rediscover
-            && self.last_heartbeat.elapsed() < self.args.session_timeout
+            && self.last_heartbeat.elapsed() < self.config.session_timeout
     }
 
     async fn periodic_commit(&mut self) -> Step {
@@ -315,10 +323,7 @@ impl Member {
     /// Rejoins when the topic appeared or changed its partition count, so that the group
     /// assigns the new partitions, as Kafka's consumers do on a metadata change.
     async fn check_topic(&mut self) -> Step {
-        let check = tokio::time::timeout(
-            TOPIC_CHECK_TIMEOUT,
-            read_topic_size(&self.cluster, &self.args.kafka.topic),
-        );
+        let check = tokio::time::timeout(TOPIC_CHECK_TIMEOUT, read_topic_size(&self.source));
         let Some(now) = unless_stopped(self.shutdown.clone(), check).await else {
             return Step::Stop;
         };
@@ -329,7 +334,7 @@ impl Member {
                 Step::Continue
             }
             (now, before) if before != TopicSize::Unknown && now != before => {
-                tracing::info!(topic = %self.args.kafka.topic, partitions = ?now, "the topic changed: rejoining to get it assigned");
+                tracing::info!(topic = %self.config.topic, partitions = ?now, "the topic changed: rejoining to get it assigned");
                 match unless_stopped(self.shutdown.clone(), self.commit()).await {
                     None => Step::Stop,
                     Some(_) => Step::Rebalance,
@@ -344,22 +349,22 @@ impl Member {
 
     /// Counts the records of one partition's answer; a record that does not decode ends the
     /// run (its batch passed its CRC check, so the producer wrote it so).
-    fn count(&mut self, fetched: Fetched) -> Result<(), kafka::Error> {
-        let partition = fetched.partition;
+    fn count(&mut self, fetched: impl Answer) -> Result<(), kafka::Error> {
+        let partition = fetched.partition();
         self.tally
             .high_watermarks
-            .insert(partition, fetched.high_watermark);
+            .insert(partition, fetched.high_watermark());
         for record in fetched.records() {
-            let record = record.map_err(|error| fetched.corrupt(&self.args.kafka.topic, error))?;
+            let record = record.map_err(|error| fetched.corrupt(&self.config.topic, error))?;
             self.tally.process(partition, &record);
         }
-        self.tally.advance(partition, fetched.next_offset);
+        self.tally.advance(partition, fetched.next_offset());
         Ok(())
     }
 
     /// Stops once `--max-messages` records were counted.
     fn stop_when_counted_enough(&self) -> Step {
-        match self.args.max_messages {
+        match self.config.max_messages {
             Some(max) if self.consumed() >= max => {
                 tracing::info!(
                     consumed = self.consumed(),
@@ -371,23 +376,10 @@ impl Member {
         }
     }
 
-    /// How this member's partitions are fetched, from its flags.
-    fn fetch_config(&self) -> FetchConfig {
-        FetchConfig {
-            topic: self.args.kafka.topic.clone(),
-            max_wait: self.args.fetch_max_wait,
-            partition_max_bytes: self.args.max_partition_fetch_bytes,
-            max_bytes: self.args.fetch_max_bytes,
-            isolation: self.args.isolation_level.into(),
-            reset: self.args.auto_offset_reset.into(),
-            until_end: false,
-        }
-    }
-
     /// The live statistics of the last interval: a block redrawn in place on a terminal, one
     /// line in logs or when nothing came in.
     fn print_live(&mut self, consumed_since: u64) {
-        let (tally, owned, interval) = (&self.tally, &self.owned, self.args.stats_interval);
+        let (tally, owned, interval) = (&self.tally, &self.owned, self.config.stats_interval);
         let frame = self.live_view.frame(
             consumed_since == 0,
             || report::block("Live statistics", tally, owned, consumed_since, interval),
@@ -467,7 +459,7 @@ impl Member {
 
     /// Prints a block on stdout, or on stderr when stdout is reserved for `--json`.
     fn print(&self, text: &str) {
-        if self.args.json {
+        if self.config.json {
             eprint!("{text}");
         } else {
             print!("{text}");
@@ -480,8 +472,8 @@ impl Member {
     async fn finish(
         mut self,
         elapsed: Duration,
-        in_flight: Option<Reader>,
-    ) -> Result<Outcome, Error> {
+        in_flight: Option<S::Read>,
+    ) -> Result<Summary, Error> {
         let drained = async {
             if let Some(reader) = in_flight {
                 reader.drain(SHUTDOWN_STEP).await;
@@ -507,21 +499,21 @@ impl Member {
             elapsed,
         );
         self.print(&block);
-        if self.args.json {
-            let summary = Summary::new(
-                self.membership.member_id(),
-                self.membership.group_id(),
-                &self.owned,
-                &self.tally,
-                &self.committed,
-                &self.activity.generations,
-            );
+        let summary = Summary::new(
+            self.membership.member_id(),
+            self.membership.group_id(),
+            &self.owned,
+            &self.tally,
+            &self.committed,
+            &self.activity.generations,
+        );
+        if self.config.json {
             println!(
                 "{}",
                 serde_json::to_string(&summary).expect("summaries serialise")
             );
         }
-        Ok(Outcome::Success)
+        Ok(summary)
     }
 }
 
@@ -543,9 +535,9 @@ async fn unless_stopped<T>(mut shutdown: Shutdown, work: impl Future<Output = T>
     }
 }
 
-/// The partition count of `topic`, or why it is not known.
-async fn read_topic_size(cluster: &Cluster, topic: &str) -> TopicSize {
-    match cluster.partition_count(topic).await {
+/// The partition count of the source's topic, or why it is not known.
+async fn read_topic_size(source: &impl RecordSource) -> TopicSize {
+    match source.partition_count().await {
         Ok(Some(count)) => TopicSize::Partitions(count),
         Ok(None) => TopicSize::Missing,
         Err(_) => TopicSize::Unknown,
@@ -568,3 +560,6 @@ fn ticker(period: Duration) -> tokio::time::Interval {
     ticker.reset(); // the first tick after one period, not at once
     ticker
 }
+
+#[cfg(test)]
+mod tests;
