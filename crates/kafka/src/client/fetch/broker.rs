@@ -9,9 +9,10 @@ use tokio::sync::mpsc;
 use super::size::Answer;
 use super::{
     partition::PartitionState,
+    link::{BrokerLink, Brokers},
     requests::{
         fetch_request, list_offsets_request, listed_offsets, partition_answers, FetchPosition,
-        FetchShape, PartitionAnswer, FETCH_VERSION_CAP, LIST_OFFSETS_VERSION_CAP,
+        FetchShape, PartitionAnswer,
     },
     transactions::AbortedTransactions,
     FetchConfig, Fetched, IsolationLevel, OffsetReset, StartAt,
@@ -19,8 +20,7 @@ use super::{
 use crate::{
     backoff::Backoff,
     client::{Error, Result},
-    cluster::Cluster,
-    connection::{Connection, ConnectionError},
+    connection::ConnectionError,
     protocol::records::{self, RecordBatch},
 };
 
@@ -57,11 +57,11 @@ enum Pace {
 }
 
 /// The fetch loop of one broker.
-pub(super) struct BrokerTask {
+pub(super) struct BrokerTask<B: Brokers> {
     /// The broker's `host:port`.
     pub address: String,
     /// The cluster, for connecting.
-    pub cluster: Cluster,
+    pub cluster: B,
     /// How to fetch.
     pub config: Arc<FetchConfig>,
     /// The partitions fetched here.
@@ -76,13 +76,13 @@ pub(super) struct BrokerTask {
     pub rounds: usize,
 }
 
-impl BrokerTask {
+impl<B: Brokers> BrokerTask<B> {
     /// Fetches until the reader's caller stops reading, the connection breaks (partitions go
     /// back to the reader), or no partition is left here.
     pub async fn run(mut self) {
         let mut retry = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
-        let mut connection = match self.cluster.connect(&self.address).await {
-            Ok(connection) => connection,
+        let mut link = match self.cluster.connect(&self.address).await {
+            Ok(link) => link,
             // Retrying cannot fix the settings: the caller sees the error.
             Err(error) if error.is_fatal_security() => {
                 let _ = self.out.send(Err(error.into())).await;
@@ -91,7 +91,7 @@ impl BrokerTask {
             Err(error) => return self.give_all_back(&error.into()),
         };
         while self.take_adopted().await {
-            match self.round(&mut connection).await {
+            match self.round(&mut link).await {
                 Ok(Pace::Now) => retry.reset(),
                 Ok(Pace::Later) => retry.wait().await,
                 Err(Stop::Connection(error)) => return self.give_all_back(&error),
@@ -137,8 +137,8 @@ impl BrokerTask {
     }
 
     /// One Fetch of every partition, and its answer handed over.
-    async fn round(&mut self, connection: &mut Connection) -> Result<Pace, Stop> {
-        self.place_unplaced(connection).await?;
+    async fn round(&mut self, link: &mut B::Link) -> Result<Pace, Stop> {
+        self.place_unplaced(link).await?;
         self.finish_scanned();
         let mut positions: Vec<FetchPosition> = self
             .partitions
@@ -160,7 +160,7 @@ impl BrokerTask {
         let first = self.rounds % positions.len();
         positions.rotate_left(first);
         let limit = answer_limit(self.config.max_bytes, &positions);
-        let answers = self.fetch(connection, &positions, limit).await?;
+        let answers = self.fetch(link, &positions, limit).await?;
         let answered: usize = answers.iter().map(|a| a.records.len()).sum();
         let mut pace = Pace::Now;
         for answer in answers {
@@ -179,7 +179,7 @@ impl BrokerTask {
 
     async fn fetch(
         &self,
-        connection: &mut Connection,
+        link: &mut B::Link,
         positions: &[FetchPosition],
         max_bytes: i32,
     ) -> Result<Vec<PartitionAnswer>, Stop> {
@@ -191,7 +191,7 @@ impl BrokerTask {
         let request = fetch_request(&self.config.topic, shape, positions);
         tracing::trace!(broker = %self.address, ?positions, "fetching");
         let response = self
-            .within_timeout(connection.send(&request, FETCH_VERSION_CAP), "Fetch")
+            .within_timeout(link.fetch(&request), "Fetch")
             .await?;
         partition_answers(response, &self.config.topic).or_else(|error| {
             // An error of the whole answer (a fetch session we never opened, a throttle):
@@ -229,10 +229,10 @@ impl BrokerTask {
 
     /// Learns the offsets not known yet: where a partition without a position starts (the
     /// reset policy), and where a scan ends.
-    async fn place_unplaced(&mut self, connection: &mut Connection) -> Result<(), Stop> {
+    async fn place_unplaced(&mut self, link: &mut B::Link) -> Result<(), Stop> {
         let to_reset = self.partitions_where(|s| s.position == StartAt::Reset);
         for (partition, offset) in self
-            .list_offsets(connection, &to_reset, self.config.reset)
+            .list_offsets(link, &to_reset, self.config.reset)
             .await?
         {
             if let Some(state) = self.partitions.get_mut(&partition) {
@@ -242,7 +242,7 @@ impl BrokerTask {
         if self.config.until_end {
             let without_end = self.partitions_where(|s| s.end.is_none());
             for (partition, end) in self
-                .list_offsets(connection, &without_end, OffsetReset::Latest)
+                .list_offsets(link, &without_end, OffsetReset::Latest)
                 .await?
             {
                 if let Some(state) = self.partitions.get_mut(&partition) {
@@ -257,7 +257,7 @@ impl BrokerTask {
     /// reader, those with another error are asked again at the next round.
     async fn list_offsets(
         &mut self,
-        connection: &mut Connection,
+        link: &mut B::Link,
         partitions: &[i32],
         at: OffsetReset,
     ) -> Result<Vec<(i32, i64)>, Stop> {
@@ -267,10 +267,7 @@ impl BrokerTask {
         let request =
             list_offsets_request(&self.config.topic, partitions, at, self.config.isolation);
         let response = self
-            .within_timeout(
-                connection.send(&request, LIST_OFFSETS_VERSION_CAP),
-                "ListOffsets",
-            )
+            .within_timeout(link.list_offsets(&request), "ListOffsets")
             .await?;
         let mut offsets = Vec::new();
         for (partition, offset) in listed_offsets(response, &self.config.topic) {

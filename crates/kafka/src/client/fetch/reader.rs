@@ -15,6 +15,7 @@ use tokio::{
 
 use super::{
     broker::{BrokerTask, Report},
+    link::Brokers,
     partition::PartitionState,
     FetchConfig, Fetched, StartAt,
 };
@@ -34,6 +35,15 @@ impl Reader {
     /// Starts reading each of `partitions` of `cluster` from where it says.
     pub fn start(
         cluster: Cluster,
+        config: FetchConfig,
+        partitions: BTreeMap<i32, StartAt>,
+    ) -> Reader {
+        Reader::start_on(cluster, config, partitions)
+    }
+
+    /// Starts reading each of `partitions` of `cluster`, any implementation of [`Brokers`].
+    pub(super) fn start_on<B: Brokers>(
+        cluster: B,
         config: FetchConfig,
         partitions: BTreeMap<i32, StartAt>,
     ) -> Reader {
@@ -95,8 +105,8 @@ impl Reader {
 
 /// The reader's task: hands partitions to broker tasks and takes back those whose leader
 /// moved.
-struct Supervisor {
-    cluster: Cluster,
+struct Supervisor<B: Brokers> {
+    cluster: B,
     config: Arc<FetchConfig>,
     /// Partitions waiting for a leader.
     pending: BTreeMap<i32, PartitionState>,
@@ -107,7 +117,7 @@ struct Supervisor {
     layout: Layout,
 }
 
-impl Supervisor {
+impl<B: Brokers> Supervisor<B> {
     async fn run(mut self) {
         let (reports_tx, mut reports) = mpsc::unbounded_channel();
         let mut remaining = self.pending.len();
