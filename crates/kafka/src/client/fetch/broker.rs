@@ -160,7 +160,9 @@ impl<B: Brokers> BrokerTask<B> {
         let first = self.rounds % positions.len();
         positions.rotate_left(first);
         let limit = answer_limit(self.config.max_bytes, &positions);
-        let answers = self.fetch(link, &positions, limit).await?;
+        let Some(answers) = self.fetch(link, &positions, limit).await? else {
+            return Ok(Pace::Later);
+        };
         let answered: usize = answers.iter().map(|a| a.records.len()).sum();
         let mut pace = Pace::Now;
         for answer in answers {
@@ -177,12 +179,13 @@ impl<B: Brokers> BrokerTask<B> {
         Ok(pace)
     }
 
+    /// The answer's partitions; `None` when the broker refused the whole answer.
     async fn fetch(
         &self,
         link: &mut B::Link,
         positions: &[FetchPosition],
         max_bytes: i32,
-    ) -> Result<Vec<PartitionAnswer>, Stop> {
+    ) -> Result<Option<Vec<PartitionAnswer>>, Stop> {
         let shape = FetchShape {
             max_wait_ms: i32::try_from(self.config.max_wait.as_millis()).unwrap_or(i32::MAX),
             max_bytes,
@@ -193,12 +196,15 @@ impl<B: Brokers> BrokerTask<B> {
         let response = self
             .within_timeout(link.fetch(&request), "Fetch")
             .await?;
-        partition_answers(response, &self.config.topic).or_else(|error| {
+        match partition_answers(response, &self.config.topic) {
+            Ok(answers) => Ok(Some(answers)),
             // An error of the whole answer (a fetch session we never opened, a throttle):
-            // retried on this broker, nothing handed over.
-            tracing::warn!(broker = %self.address, ?error, "fetch refused, retrying");
-            Ok(Vec::new())
-        })
+            // retried on this broker after a backoff, nothing handed over.
+            Err(error) => {
+                tracing::warn!(broker = %self.address, ?error, "fetch refused, retrying");
+                Ok(None)
+            }
+        }
     }
 
     async fn within_timeout<T>(
