@@ -153,7 +153,10 @@ impl Scripted {
         self.calls()
             .into_iter()
             .filter_map(|call| match call {
-                Call::Fetch { broker: b, positions } if b == broker => {
+                Call::Fetch {
+                    broker: b,
+                    positions,
+                } if b == broker => {
                     let mut asked: Vec<(i32, i64)> =
                         positions.iter().map(|(p, o, _)| (*p, *o)).collect();
                     asked.sort_unstable();
@@ -404,7 +407,11 @@ fn config() -> FetchConfig {
 }
 
 fn start(brokers: &Scripted, config: FetchConfig, partitions: &[(i32, StartAt)]) -> Reader {
-    Reader::start_on(brokers.clone(), config, partitions.iter().copied().collect())
+    Reader::start_on(
+        brokers.clone(),
+        config,
+        partitions.iter().copied().collect(),
+    )
 }
 
 /// The next answer handed over.
@@ -486,7 +493,10 @@ async fn a_partition_whose_leader_moved_is_fetched_from_its_new_leader_from_the_
                 Step::Answer(answer(vec![failed(0, NotLeaderOrFollower)])),
             ],
         )
-        .answers(B2, [Step::Answer(answer(vec![records(0, 5, &[batch(3, 2)])]))]);
+        .answers(
+            B2,
+            [Step::Answer(answer(vec![records(0, 5, &[batch(3, 2)])]))],
+        );
     let mut reader = start(&brokers, config(), &[(0, StartAt::Offset(0))]);
 
     let first = next(&mut reader).await;
@@ -527,7 +537,10 @@ async fn a_partition_whose_leader_moved_leaves_the_others_fetched_on_their_broke
                 Step::Answer(answer(vec![records(1, 3, &[batch(2, 1)])])),
             ],
         )
-        .answers(B2, [Step::Answer(answer(vec![records(0, 1, &[batch(0, 1)])]))]);
+        .answers(
+            B2,
+            [Step::Answer(answer(vec![records(0, 1, &[batch(0, 1)])]))],
+        );
     let mut reader = start(
         &brokers,
         config(),
@@ -542,7 +555,10 @@ async fn a_partition_whose_leader_moved_leaves_the_others_fetched_on_their_broke
             .extend(offsets(&fetched));
     }
     assert_eq!(seen, BTreeMap::from([(0, vec![0]), (1, vec![0, 1, 2])]));
-    assert_eq!(brokers.fetches(B1)[..2], [vec![(0, 0), (1, 0)], vec![(1, 2)]]);
+    assert_eq!(
+        brokers.fetches(B1)[..2],
+        [vec![(0, 0), (1, 0)], vec![(1, 2)]]
+    );
     assert_eq!(brokers.fetches(B2)[0], [(0, 0)]);
     assert!(
         brokers.fetches(B1)[1..]
@@ -564,7 +580,10 @@ async fn each_broker_is_asked_only_for_the_partitions_it_leads_in_one_request() 
                 records(2, 11, &[batch(10, 1)]),
             ]))],
         )
-        .answers(B2, [Step::Answer(answer(vec![records(1, 6, &[batch(5, 1)])]))]);
+        .answers(
+            B2,
+            [Step::Answer(answer(vec![records(1, 6, &[batch(5, 1)])]))],
+        );
     let mut reader = start(
         &brokers,
         config(),
@@ -667,7 +686,11 @@ async fn a_batch_cut_at_the_end_of_an_answer_is_fetched_again_after_the_last_com
     let brokers = Scripted::default().leads(layout(&[(0, B1)])).answers(
         B1,
         [
-            Step::Answer(answer(vec![records(0, 5, &[batch(0, 3), cut(batch(3, 2))])])),
+            Step::Answer(answer(vec![records(
+                0,
+                5,
+                &[batch(0, 3), cut(batch(3, 2))],
+            )])),
             Step::Answer(answer(vec![records(0, 5, &[batch(3, 2)])])),
         ],
     );
@@ -686,9 +709,10 @@ async fn a_batch_cut_at_the_end_of_an_answer_is_fetched_again_after_the_last_com
 #[tokio::test(start_paused = true)]
 async fn records_of_a_batch_below_the_fetched_offset_are_not_handed_over_again() {
     // A compressed batch is always sent whole: fetched from 2, the batch from 0 comes back.
-    let brokers = Scripted::default()
-        .leads(layout(&[(0, B1)]))
-        .answers(B1, [Step::Answer(answer(vec![records(0, 5, &[batch(0, 5)])]))]);
+    let brokers = Scripted::default().leads(layout(&[(0, B1)])).answers(
+        B1,
+        [Step::Answer(answer(vec![records(0, 5, &[batch(0, 5)])]))],
+    );
     let mut reader = start(&brokers, config(), &[(0, StartAt::Offset(2))]);
 
     let fetched = next(&mut reader).await;
@@ -699,7 +723,8 @@ async fn records_of_a_batch_below_the_fetched_offset_are_not_handed_over_again()
 
 #[tokio::test(start_paused = true)]
 async fn an_answer_refused_whole_is_retried_on_the_same_broker_after_growing_waits() {
-    let refused = || Step::Answer(FetchResponse::default().with_error_code(FetchSessionIdNotFound.code()));
+    let refused =
+        || Step::Answer(FetchResponse::default().with_error_code(FetchSessionIdNotFound.code()));
     let brokers = Scripted::default().leads(layout(&[(0, B1)])).answers(
         B1,
         [
@@ -716,24 +741,40 @@ async fn an_answer_refused_whole_is_retried_on_the_same_broker_after_growing_wai
 
     assert_eq!(brokers.fetches(B1)[..4], vec![vec![(0, 0)]; 4]);
     let fetched_at = brokers.times_of(is_fetch);
-    let waits: Vec<u128> = fetched_at.windows(2).take(3).map(|w| millis(w[0], w[1])).collect();
+    let waits: Vec<u128> = fetched_at
+        .windows(2)
+        .take(3)
+        .map(|w| millis(w[0], w[1]))
+        .collect();
     assert!((80..=120).contains(&waits[0]), "waits {waits:?}");
     assert!((160..=240).contains(&waits[1]), "waits {waits:?}");
     assert!((320..=480).contains(&waits[2]), "waits {waits:?}");
     let calls = brokers.calls();
-    assert_eq!(calls.iter().filter(|c| is_metadata(c)).count(), 1, "kept on its broker");
+    assert_eq!(
+        calls.iter().filter(|c| is_metadata(c)).count(),
+        1,
+        "kept on its broker"
+    );
     assert_eq!(calls.iter().filter(|c| **c == connect(B1)).count(), 1);
     reader.stop();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_topic_authorization_failure_ends_the_read_with_that_error() {
-    let brokers = Scripted::default()
-        .leads(layout(&[(0, B1)]))
-        .answers(B1, [Step::Answer(answer(vec![failed(0, TopicAuthorizationFailed)]))]);
+    let brokers = Scripted::default().leads(layout(&[(0, B1)])).answers(
+        B1,
+        [Step::Answer(answer(vec![failed(
+            0,
+            TopicAuthorizationFailed,
+        )]))],
+    );
     let mut reader = start(&brokers, config(), &[(0, StartAt::Offset(0))]);
 
-    let error = reader.next().await.expect("an answer").expect_err("an error");
+    let error = reader
+        .next()
+        .await
+        .expect("an answer")
+        .expect_err("an error");
     assert!(
         matches!(
             error,
@@ -756,22 +797,24 @@ async fn a_topic_authorization_failure_ends_the_read_with_that_error() {
 
 #[tokio::test(start_paused = true)]
 async fn a_broken_connection_gives_its_partitions_back_to_be_placed_again_after_growing_waits() {
-    let brokers = Scripted::default().leads(layout(&[(0, B1), (1, B1)])).answers(
-        B1,
-        [
-            Step::Answer(answer(vec![
-                records(0, 1, &[batch(0, 1)]),
-                records(1, 1, &[batch(0, 1)]),
-            ])),
-            Step::Fail(broken(B1, io::ErrorKind::ConnectionReset)),
-            Step::Fail(broken(B1, io::ErrorKind::ConnectionReset)),
-            Step::Fail(broken(B1, io::ErrorKind::ConnectionReset)),
-            Step::Answer(answer(vec![
-                records(0, 2, &[batch(1, 1)]),
-                records(1, 2, &[batch(1, 1)]),
-            ])),
-        ],
-    );
+    let brokers = Scripted::default()
+        .leads(layout(&[(0, B1), (1, B1)]))
+        .answers(
+            B1,
+            [
+                Step::Answer(answer(vec![
+                    records(0, 1, &[batch(0, 1)]),
+                    records(1, 1, &[batch(0, 1)]),
+                ])),
+                Step::Fail(broken(B1, io::ErrorKind::ConnectionReset)),
+                Step::Fail(broken(B1, io::ErrorKind::ConnectionReset)),
+                Step::Fail(broken(B1, io::ErrorKind::ConnectionReset)),
+                Step::Answer(answer(vec![
+                    records(0, 2, &[batch(1, 1)]),
+                    records(1, 2, &[batch(1, 1)]),
+                ])),
+            ],
+        );
     let mut reader = start(
         &brokers,
         config(),
@@ -804,7 +847,11 @@ async fn a_broken_connection_gives_its_partitions_back_to_be_placed_again_after_
     assert!((160..=240).contains(&waits[1]), "waits {waits:?}");
     assert!((320..=480).contains(&waits[2]), "waits {waits:?}");
     assert_eq!(
-        brokers.calls().iter().filter(|c| **c == connect(B1)).count(),
+        brokers
+            .calls()
+            .iter()
+            .filter(|c| **c == connect(B1))
+            .count(),
         4,
         "a new connection each time"
     );
@@ -816,7 +863,10 @@ async fn a_broker_that_cannot_be_reached_gets_its_partitions_once_it_can() {
     let brokers = Scripted::default()
         .leads(layout(&[(0, B1)]))
         .refuses(B1, 2)
-        .answers(B1, [Step::Answer(answer(vec![records(0, 1, &[batch(0, 1)])]))]);
+        .answers(
+            B1,
+            [Step::Answer(answer(vec![records(0, 1, &[batch(0, 1)])]))],
+        );
     let mut reader = start(&brokers, config(), &[(0, StartAt::Offset(0))]);
 
     let fetched = next(&mut reader).await;
@@ -866,7 +916,11 @@ async fn out_of_range(reset: OffsetReset, resumes_at: i64) {
             Call::ListOffsets {
                 broker: B1.to_string(),
                 partitions: vec![0],
-                timestamp: if reset == OffsetReset::Earliest { -2 } else { -1 },
+                timestamp: if reset == OffsetReset::Earliest {
+                    -2
+                } else {
+                    -1
+                },
             },
             fetch(B1, &[(0, resumes_at)]),
         ]
@@ -928,7 +982,10 @@ async fn a_scan_ends_once_every_partition_reached_its_end_offset() {
         .leads(layout(&[(0, B1), (1, B1)]))
         .offsets(B1, 0, 0, 3)
         .offsets(B1, 1, 0, 0)
-        .answers(B1, [Step::Answer(answer(vec![records(0, 3, &[batch(0, 3)])]))]);
+        .answers(
+            B1,
+            [Step::Answer(answer(vec![records(0, 3, &[batch(0, 3)])]))],
+        );
     let config = FetchConfig {
         until_end: true,
         ..config()
@@ -989,7 +1046,11 @@ async fn a_stop_in_the_middle_of_a_fetch_drops_it_at_once() {
         Some(&Call::Cancelled(B1.to_string()))
     );
     tokio::time::sleep(Duration::from_secs(60)).await;
-    assert_eq!(brokers.fetches(B1).len(), 2, "nothing fetched after the stop");
+    assert_eq!(
+        brokers.fetches(B1).len(),
+        2,
+        "nothing fetched after the stop"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -1010,7 +1071,11 @@ async fn a_drain_lets_the_fetch_in_flight_come_back_and_fetches_nothing_more() {
         "the fetch came back: {:?}",
         brokers.calls()
     );
-    assert_eq!(brokers.fetches(B1).len(), 2, "nothing fetched after the drain");
+    assert_eq!(
+        brokers.fetches(B1).len(),
+        2,
+        "nothing fetched after the drain"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -1030,16 +1095,25 @@ async fn a_drain_gives_up_on_a_fetch_that_does_not_come_back_within_its_limit() 
 
 #[tokio::test(start_paused = true)]
 async fn a_drain_while_a_broker_waits_to_retry_returns_at_once_without_fetching_again() {
-    let brokers = Scripted::default()
-        .leads(layout(&[(0, B1)]))
-        .answers(B1, [Step::Answer(answer(vec![failed(0, UnknownServerError)]))]);
+    let brokers = Scripted::default().leads(layout(&[(0, B1)])).answers(
+        B1,
+        [Step::Answer(answer(vec![failed(0, UnknownServerError)]))],
+    );
     let reader = start(&brokers, config(), &[(0, StartAt::Offset(0))]);
     settle().await;
     assert_eq!(brokers.fetches(B1).len(), 1);
 
     let draining = Instant::now();
     reader.drain(Duration::from_secs(5)).await;
-    assert!(draining.elapsed() < Duration::from_millis(5), "{:?}", draining.elapsed());
+    assert!(
+        draining.elapsed() < Duration::from_millis(5),
+        "{:?}",
+        draining.elapsed()
+    );
     tokio::time::sleep(Duration::from_secs(60)).await;
-    assert_eq!(brokers.fetches(B1).len(), 1, "nothing fetched after the drain");
+    assert_eq!(
+        brokers.fetches(B1).len(),
+        1,
+        "nothing fetched after the drain"
+    );
 }
