@@ -8,8 +8,8 @@ use tokio::sync::mpsc;
 
 use super::size::Answer;
 use super::{
-    partition::PartitionState,
     link::{BrokerLink, Brokers},
+    partition::PartitionState,
     requests::{
         fetch_request, list_offsets_request, listed_offsets, partition_answers, FetchPosition,
         FetchShape, PartitionAnswer,
@@ -93,7 +93,11 @@ impl<B: Brokers> BrokerTask<B> {
         while self.take_adopted().await {
             match self.round(&mut link).await {
                 Ok(Pace::Now) => retry.reset(),
-                Ok(Pace::Later) => retry.wait().await,
+                Ok(Pace::Later) => tokio::select! {
+                    () = retry.wait() => {}
+                    // Nothing more is fetched for a caller who stopped reading.
+                    () = self.out.closed() => return,
+                },
                 Err(Stop::Connection(error)) => return self.give_all_back(&error),
                 Err(Stop::Unread) => return,
                 Err(Stop::Fatal(error)) => {
@@ -186,6 +190,9 @@ impl<B: Brokers> BrokerTask<B> {
         positions: &[FetchPosition],
         max_bytes: i32,
     ) -> Result<Option<Vec<PartitionAnswer>>, Stop> {
+        if self.out.is_closed() {
+            return Err(Stop::Unread);
+        }
         let shape = FetchShape {
             max_wait_ms: i32::try_from(self.config.max_wait.as_millis()).unwrap_or(i32::MAX),
             max_bytes,
@@ -193,9 +200,7 @@ impl<B: Brokers> BrokerTask<B> {
         };
         let request = fetch_request(&self.config.topic, shape, positions);
         tracing::trace!(broker = %self.address, ?positions, "fetching");
-        let response = self
-            .within_timeout(link.fetch(&request), "Fetch")
-            .await?;
+        let response = self.within_timeout(link.fetch(&request), "Fetch").await?;
         match partition_answers(response, &self.config.topic) {
             Ok(answers) => Ok(Some(answers)),
             // An error of the whole answer (a fetch session we never opened, a throttle):

@@ -157,9 +157,13 @@ impl<B: Brokers> Supervisor<B> {
                     self.brokers.retain(|_, adopt| !adopt.is_closed());
                 }
                 () = tokio::time::sleep_until(place_at), if !self.pending.is_empty() => {}
-                () = self.out.closed() => return,
+                () = self.out.closed() => break,
             }
         }
+        // The caller stopped reading: the broker tasks end once their fetch in flight came
+        // back, rather than being cut off under their brokers (a drain bounds the wait).
+        self.brokers.clear();
+        while self.tasks.join_next().await.is_some() {}
     }
 
     /// Hands each pending partition to the task of its leader, learning the leaders first.
