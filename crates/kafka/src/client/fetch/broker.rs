@@ -8,10 +8,11 @@ use tokio::sync::mpsc;
 
 use super::size::Answer;
 use super::{
+    link::{BrokerLink, Brokers},
     partition::PartitionState,
     requests::{
         fetch_request, list_offsets_request, listed_offsets, partition_answers, FetchPosition,
-        FetchShape, PartitionAnswer, FETCH_VERSION_CAP, LIST_OFFSETS_VERSION_CAP,
+        FetchShape, PartitionAnswer,
     },
     transactions::AbortedTransactions,
     FetchConfig, Fetched, IsolationLevel, OffsetReset, StartAt,
@@ -19,8 +20,7 @@ use super::{
 use crate::{
     backoff::Backoff,
     client::{Error, Result},
-    cluster::Cluster,
-    connection::{Connection, ConnectionError},
+    connection::ConnectionError,
     protocol::records::{self, RecordBatch},
 };
 
@@ -57,11 +57,11 @@ enum Pace {
 }
 
 /// The fetch loop of one broker.
-pub(super) struct BrokerTask {
+pub(super) struct BrokerTask<B: Brokers> {
     /// The broker's `host:port`.
     pub address: String,
     /// The cluster, for connecting.
-    pub cluster: Cluster,
+    pub cluster: B,
     /// How to fetch.
     pub config: Arc<FetchConfig>,
     /// The partitions fetched here.
@@ -76,13 +76,13 @@ pub(super) struct BrokerTask {
     pub rounds: usize,
 }
 
-impl BrokerTask {
+impl<B: Brokers> BrokerTask<B> {
     /// Fetches until the reader's caller stops reading, the connection breaks (partitions go
     /// back to the reader), or no partition is left here.
     pub async fn run(mut self) {
         let mut retry = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
-        let mut connection = match self.cluster.connect(&self.address).await {
-            Ok(connection) => connection,
+        let mut link = match self.cluster.connect(&self.address).await {
+            Ok(link) => link,
             // Retrying cannot fix the settings: the caller sees the error.
             Err(error) if error.is_fatal_security() => {
                 let _ = self.out.send(Err(error.into())).await;
@@ -91,9 +91,13 @@ impl BrokerTask {
             Err(error) => return self.give_all_back(&error.into()),
         };
         while self.take_adopted().await {
-            match self.round(&mut connection).await {
+            match self.round(&mut link).await {
                 Ok(Pace::Now) => retry.reset(),
-                Ok(Pace::Later) => retry.wait().await,
+                Ok(Pace::Later) => tokio::select! {
+                    () = retry.wait() => {}
+                    // Nothing more is fetched for a caller who stopped reading.
+                    () = self.out.closed() => return,
+                },
                 Err(Stop::Connection(error)) => return self.give_all_back(&error),
                 Err(Stop::Unread) => return,
                 Err(Stop::Fatal(error)) => {
@@ -137,8 +141,8 @@ impl BrokerTask {
     }
 
     /// One Fetch of every partition, and its answer handed over.
-    async fn round(&mut self, connection: &mut Connection) -> Result<Pace, Stop> {
-        self.place_unplaced(connection).await?;
+    async fn round(&mut self, link: &mut B::Link) -> Result<Pace, Stop> {
+        self.place_unplaced(link).await?;
         self.finish_scanned();
         let mut positions: Vec<FetchPosition> = self
             .partitions
@@ -160,7 +164,9 @@ impl BrokerTask {
         let first = self.rounds % positions.len();
         positions.rotate_left(first);
         let limit = answer_limit(self.config.max_bytes, &positions);
-        let answers = self.fetch(connection, &positions, limit).await?;
+        let Some(answers) = self.fetch(link, &positions, limit).await? else {
+            return Ok(Pace::Later);
+        };
         let answered: usize = answers.iter().map(|a| a.records.len()).sum();
         let mut pace = Pace::Now;
         for answer in answers {
@@ -177,12 +183,16 @@ impl BrokerTask {
         Ok(pace)
     }
 
+    /// The answer's partitions; `None` when the broker refused the whole answer.
     async fn fetch(
         &self,
-        connection: &mut Connection,
+        link: &mut B::Link,
         positions: &[FetchPosition],
         max_bytes: i32,
-    ) -> Result<Vec<PartitionAnswer>, Stop> {
+    ) -> Result<Option<Vec<PartitionAnswer>>, Stop> {
+        if self.out.is_closed() {
+            return Err(Stop::Unread);
+        }
         let shape = FetchShape {
             max_wait_ms: i32::try_from(self.config.max_wait.as_millis()).unwrap_or(i32::MAX),
             max_bytes,
@@ -190,15 +200,16 @@ impl BrokerTask {
         };
         let request = fetch_request(&self.config.topic, shape, positions);
         tracing::trace!(broker = %self.address, ?positions, "fetching");
-        let response = self
-            .within_timeout(connection.send(&request, FETCH_VERSION_CAP), "Fetch")
-            .await?;
-        partition_answers(response, &self.config.topic).or_else(|error| {
+        let response = self.within_timeout(link.fetch(&request), "Fetch").await?;
+        match partition_answers(response, &self.config.topic) {
+            Ok(answers) => Ok(Some(answers)),
             // An error of the whole answer (a fetch session we never opened, a throttle):
-            // retried on this broker, nothing handed over.
-            tracing::warn!(broker = %self.address, ?error, "fetch refused, retrying");
-            Ok(Vec::new())
-        })
+            // retried on this broker after a backoff, nothing handed over.
+            Err(error) => {
+                tracing::warn!(broker = %self.address, ?error, "fetch refused, retrying");
+                Ok(None)
+            }
+        }
     }
 
     async fn within_timeout<T>(
@@ -229,10 +240,10 @@ impl BrokerTask {
 
     /// Learns the offsets not known yet: where a partition without a position starts (the
     /// reset policy), and where a scan ends.
-    async fn place_unplaced(&mut self, connection: &mut Connection) -> Result<(), Stop> {
+    async fn place_unplaced(&mut self, link: &mut B::Link) -> Result<(), Stop> {
         let to_reset = self.partitions_where(|s| s.position == StartAt::Reset);
         for (partition, offset) in self
-            .list_offsets(connection, &to_reset, self.config.reset)
+            .list_offsets(link, &to_reset, self.config.reset)
             .await?
         {
             if let Some(state) = self.partitions.get_mut(&partition) {
@@ -242,7 +253,7 @@ impl BrokerTask {
         if self.config.until_end {
             let without_end = self.partitions_where(|s| s.end.is_none());
             for (partition, end) in self
-                .list_offsets(connection, &without_end, OffsetReset::Latest)
+                .list_offsets(link, &without_end, OffsetReset::Latest)
                 .await?
             {
                 if let Some(state) = self.partitions.get_mut(&partition) {
@@ -257,7 +268,7 @@ impl BrokerTask {
     /// reader, those with another error are asked again at the next round.
     async fn list_offsets(
         &mut self,
-        connection: &mut Connection,
+        link: &mut B::Link,
         partitions: &[i32],
         at: OffsetReset,
     ) -> Result<Vec<(i32, i64)>, Stop> {
@@ -267,10 +278,7 @@ impl BrokerTask {
         let request =
             list_offsets_request(&self.config.topic, partitions, at, self.config.isolation);
         let response = self
-            .within_timeout(
-                connection.send(&request, LIST_OFFSETS_VERSION_CAP),
-                "ListOffsets",
-            )
+            .within_timeout(link.list_offsets(&request), "ListOffsets")
             .await?;
         let mut offsets = Vec::new();
         for (partition, offset) in listed_offsets(response, &self.config.topic) {

@@ -31,12 +31,16 @@
 
 mod broker;
 mod ends;
+mod link;
 
 mod partition;
 mod reader;
 mod requests;
 pub mod size;
 mod transactions;
+
+#[cfg(test)]
+mod reader_tests;
 
 use std::time::Duration;
 

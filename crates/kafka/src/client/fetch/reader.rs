@@ -15,6 +15,7 @@ use tokio::{
 
 use super::{
     broker::{BrokerTask, Report},
+    link::Brokers,
     partition::PartitionState,
     FetchConfig, Fetched, StartAt,
 };
@@ -34,6 +35,15 @@ impl Reader {
     /// Starts reading each of `partitions` of `cluster` from where it says.
     pub fn start(
         cluster: Cluster,
+        config: FetchConfig,
+        partitions: BTreeMap<i32, StartAt>,
+    ) -> Reader {
+        Reader::start_on(cluster, config, partitions)
+    }
+
+    /// Starts reading each of `partitions` of `cluster`, any implementation of [`Brokers`].
+    pub(super) fn start_on<B: Brokers>(
+        cluster: B,
         config: FetchConfig,
         partitions: BTreeMap<i32, StartAt>,
     ) -> Reader {
@@ -96,8 +106,8 @@ impl Reader {
 
 /// The reader's task: hands partitions to broker tasks and takes back those whose leader
 /// moved.
-struct Supervisor {
-    cluster: Cluster,
+struct Supervisor<B: Brokers> {
+    cluster: B,
     config: Arc<FetchConfig>,
     /// Partitions waiting for a leader.
     pending: BTreeMap<i32, PartitionState>,
@@ -110,7 +120,7 @@ struct Supervisor {
     placements: u32,
 }
 
-impl Supervisor {
+impl<B: Brokers> Supervisor<B> {
     async fn run(mut self) {
         let (reports_tx, mut reports) = mpsc::unbounded_channel();
         let mut remaining = self.pending.len();
@@ -150,9 +160,13 @@ impl Supervisor {
                     self.brokers.retain(|_, adopt| !adopt.is_closed());
                 }
                 () = tokio::time::sleep_until(place_at), if !self.pending.is_empty() => {}
-                () = self.out.closed() => return,
+                () = self.out.closed() => break,
             }
         }
+        // The caller stopped reading: the broker tasks end once their fetch in flight came
+        // back, rather than being cut off under their brokers (a drain bounds the wait).
+        self.brokers.clear();
+        while self.tasks.join_next().await.is_some() {}
     }
 
     /// Hands each pending partition to the task of its leader, learning the leaders first.
