@@ -31,6 +31,12 @@ pub(super) trait Brokers: Clone + Send + Sync + 'static {
 
     /// Where `topic`'s partitions are led now.
     fn topic_layout(&self, topic: &str) -> impl Future<Output = cluster::Result<Layout>> + Send;
+
+    /// Where `topic`'s partitions were led when the process last asked
+    /// ([`Cluster::known_layout`]); by default, asked now.
+    fn known_layout(&self, topic: &str) -> impl Future<Output = cluster::Result<Layout>> + Send {
+        self.topic_layout(topic)
+    }
 }
 
 /// One broker as a broker task sees it.
@@ -57,6 +63,10 @@ impl Brokers for Cluster {
 
     async fn topic_layout(&self, topic: &str) -> cluster::Result<Layout> {
         Cluster::topic_layout(self, topic).await
+    }
+
+    async fn known_layout(&self, topic: &str) -> cluster::Result<Layout> {
+        Cluster::known_layout(self, topic).await
     }
 }
 
