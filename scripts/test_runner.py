@@ -384,7 +384,9 @@ def main() -> int:
         f"=== end-to-end: {len(jobs)} test(s) on {' '.join(BROKERS)}, each on a fresh broker, "
         f"{JOBS} at a time ({solo} alone) ==="
     )
+    began = time.monotonic()
     e2e = run_jobs(jobs)
+    say(f"=== end-to-end tests done in {time.monotonic() - began:.0f} s ===")
     if not jobs:  # a filter that matches nothing must not pass for a green run
         e2e.append(report(Result("end-to-end", "FAIL", 0, f"no test matches {FILTER!r}")))
     remember([r for r in e2e if r.outcome != "FAIL"])
