@@ -23,12 +23,17 @@
 #   broker.sh crash tansu-chaos         SIGKILL tansu, keeping its data
 #   broker.sh restart tansu-chaos       start it again on the same data
 #   broker.sh stop NAME | address NAME
+#   NAME@INSTANCE in place of NAME      another broker of that kind, its state (data, pid, log,
+#                                       addresses) in .run/NAME@INSTANCE/, e.g. `start
+#                                       tansu@e2e-1 21010`: several run side by side, each on the
+#                                       port(s) it is given (scripts/test_runner.py, one per slot)
 # `start` waits until the broker answers and prints its bootstrap address; state lives in .run/NAME/.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 action=${1:?usage: broker.sh start|stop|address tansu|tansu-memory|mock [port]}
 name=${2:?broker name: tansu, tansu-memory, tansu-sasl-ssl or mock}
+kind=${name%%@*} # the kind of broker; what follows an @ names one instance of it
 dir="$PIPELINE_RUN/$name"
 
 wait_for_port() { # host:port, seconds
@@ -45,10 +50,10 @@ start() {
   if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
     cat "$dir/address"; return
   fi
-  case "$name" in
+  case "$kind" in
     tansu|tansu-memory|tansu-demo)
       local port=${3:-19092} storage
-      if [ "$name" != tansu-memory ]; then
+      if [ "$kind" != tansu-memory ]; then
         rm -f "$dir"/data.sqlite*
         storage="sqlite://data.sqlite" # relative to $dir: tansu mangles absolute paths
       else
@@ -64,7 +69,7 @@ start() {
     tansu-sasl-ssl*) start_sasl_ssl "${3:-19192}" ;;
     tansu-chaos|tansu-chaos-memory)
       local port=${3:-19392}
-      [ "$name" = tansu-chaos-memory ] && port=${3:-19492}
+      [ "$kind" = tansu-chaos-memory ] && port=${3:-19492}
       rm -f "$dir"/data.sqlite* "$dir/log"
       echo "$port" > "$dir/port"
       echo "127.0.0.1:$port" > "$dir/plaintext-address"
@@ -160,7 +165,7 @@ crash() { # SIGKILL, data kept
 restart() { # tansu-chaos on its data, advertising the fault proxy's port
   local port storage=sqlite://data.sqlite
   port=$(cat "$dir/port")
-  [ "$name" = tansu-chaos-memory ] && storage=memory://tansu/
+  [ "$kind" = tansu-chaos-memory ] && storage=memory://tansu/
   storage=$storage tansu_broker "$port" "$((port + 1))"
   wait_for_port "127.0.0.1:$port" 20 || { echo "tansu did not start; its log:" >&2; tail -20 "$dir/log" >&2; exit 1; }
 }

@@ -5,7 +5,8 @@
 //! Each call starts its own browser with a fresh profile folder (`--user-data-dir`), so calls
 //! in parallel tests do not share a profile lock, and removes the folder afterwards. Chromium
 //! refuses to run as root with its sandbox on, as tests in a container do: `--no-sandbox`.
-//! Without Chromium every function returns `None` and says on stderr that the check is skipped.
+//! Without Chromium every function returns `None` and records the check as skipped
+//! ([`crate::skip`]).
 
 use std::{
     path::{Path, PathBuf},
@@ -77,11 +78,14 @@ pub fn text_of(html: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Whether Chromium is installed; says on stderr that the check is skipped when it is not.
+/// Whether Chromium is installed; records the check as skipped ([`crate::skip`]) when it is not.
 pub fn available() -> bool {
     let found = Command::new("chromium").arg("--version").output().is_ok();
     if !found {
-        eprintln!("skipped: no `chromium` here (Debian's package; scripts/install.sh installs it)");
+        crate::skip(
+            "the Chromium check: no `chromium` here (Debian's package; scripts/install.sh \
+             installs it)",
+        );
     }
     found
 }

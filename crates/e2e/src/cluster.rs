@@ -93,16 +93,16 @@ pub struct Requests {
 impl MockCluster {
     /// Starts a cluster of `brokers` brokers (ids `1..=brokers`) and waits for its bootstrap
     /// address. `MOCK_CLUSTER_DEBUG` (librdkafka's `debug` contexts, e.g. `mock,protocol`)
-    /// makes it log to its stderr file. `None`, with a message saying the test is skipped, when the project's Python
+    /// makes it log to its stderr file. `None`, the test recorded as skipped ([`crate::skip`]), when the project's Python
     /// venv is not installed (`just test` installs it).
     pub fn start(brokers: i32) -> Option<MockCluster> {
         let python = crate::python();
         if !python.exists() {
-            eprintln!(
-                "skipped: no Python venv at {} for librdkafka's mock cluster: \
-                 run `just test` (scripts/install.sh installs it)",
+            crate::skip(&format!(
+                "no Python venv at {} for librdkafka's mock cluster: run `just test` \
+                 (scripts/install.sh installs it)",
                 python.display()
-            );
+            ));
             return None;
         }
         let script = script();

@@ -6,7 +6,9 @@
 //! Every end-to-end test is `#[ignore]`d with the reason "needs a broker, run `just test`", so a
 //! plain `cargo test` runs the unit tests and lists these as ignored. `just test` starts each
 //! broker (tansu and librdkafka's mock cluster), names it in `KAFKA_TEST_BROKERS` and runs them
-//! with `--include-ignored`, one test at a time on a fresh broker.
+//! with `--ignored --exact NAME`, each test on a fresh broker of its own, several side by side
+//! (`scripts/e2e_runner.py`). A test that cannot check what it is for here calls [`skip`], and
+//! is reported as skipped, with its reason, never as passed.
 //!
 //! [`cluster`] is the exception: a librdkafka mock cluster of several brokers that a test starts
 //! for itself and drives (leaders, brokers down and up, injected errors), for the `leaders`
@@ -56,6 +58,35 @@ pub fn broker_list() -> Vec<String> {
 /// Which broker is under test (`tansu` or `mock`), for the few quirks tests must know.
 pub fn broker_kind() -> String {
     std::env::var("KAFKA_TEST_BROKER_KIND").unwrap_or_default()
+}
+
+/// Records that this test skips something, and why: prints `skipped: REASON` on stderr and
+/// appends `REASON` as one line (once) to the file `skipped` in `E2E_LOG_DIR` (when set). `just test`
+/// reads that file to report the test as skipped, with its reason, and never as passed: a test
+/// that checked nothing, or less than it exists for, must not look like one that checked it all.
+/// The caller then returns (the whole test skipped) or goes on without that check (a part of it
+/// skipped, e.g. the Chromium check when no Chromium is installed).
+pub fn skip(reason: &str) {
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("skipped: {reason}");
+    let Some(dir) = std::env::var_os("E2E_LOG_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let path = dir.join("skipped");
+    let recorded = std::fs::read_to_string(&path).unwrap_or_default();
+    if recorded.lines().any(|line| line == reason) {
+        return;
+    }
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        std::io::Write::write_all(&mut file, format!("{reason}\n").as_bytes())
+    });
+    if let Err(e) = written {
+        panic!("cannot record the skip in {}: {e}", path.display());
+    }
 }
 
 /// A topic name no other test uses.

@@ -19,7 +19,7 @@ pub struct Prometheus {
 
 impl Prometheus {
     /// Starts Prometheus scraping `targets` (`host:port` each, path `/metrics`) every second,
-    /// and waits until it answers. `None`, with a message saying the test is skipped, when
+    /// and waits until it answers. `None`, the check recorded as skipped ([`crate::skip`]), when
     /// `prometheus` is not installed (`just test` installs it).
     pub fn scraping(targets: &[&str]) -> Option<Prometheus> {
         if Command::new("prometheus")
@@ -27,8 +27,9 @@ impl Prometheus {
             .output()
             .is_err()
         {
-            eprintln!(
-                "skipped: no `prometheus` here (Debian's package; scripts/install.sh installs it)"
+            crate::skip(
+                "the Prometheus check: no `prometheus` here (Debian's package; \
+                 scripts/install.sh installs it)",
             );
             return None;
         }

@@ -125,7 +125,7 @@ fn consumer_churn_on_tansu_is_judged_against_librdkafka_members() {
 #[ignore = "chaos: run `just chaos` with CHAOS_SOAK=1"]
 fn soak_a_million_events_through_consumer_churn() {
     if std::env::var("CHAOS_SOAK").as_deref() != Ok("1") {
-        eprintln!("skipped: the soak runs with CHAOS_SOAK=1 (`just chaos --soak`)");
+        e2e::skip("the soak runs with CHAOS_SOAK=1 (`just chaos --soak`)");
         return;
     }
     // Not on the mock cluster: it keeps at most 5 MB per partition, dropping the oldest.
@@ -677,7 +677,9 @@ fn wait_for_topic(topic: &Topic) {
 /// fault proxy on the address it advertises, or `None` (skip).
 fn tansu_behind_proxy(variable: &str) -> Option<(PathBuf, FaultProxy)> {
     let Some(dir) = std::env::var_os(variable).map(PathBuf::from) else {
-        eprintln!("skipped: no tansu for the chaos suite ({variable}): run `just chaos`");
+        e2e::skip(&format!(
+            "no tansu for the chaos suite ({variable}): run `just chaos`"
+        ));
         return None;
     };
     let read = |name: &str| {

@@ -146,9 +146,7 @@ fn print_config_shows_each_source_and_redacts_secrets() {
 #[ignore = "end-to-end: needs a broker, run `just test`"]
 fn a_client_properties_as_java_writes_it_drives_producer_and_verifier() {
     let Ok(brokers) = std::env::var("KAFKA_TEST_BROKERS") else {
-        eprintln!(
-            "skipped: KAFKA_TEST_BROKERS is not set (run `just test`, which starts a broker)"
-        );
+        e2e::skip("KAFKA_TEST_BROKERS is not set (run `just test`, which starts a broker)");
         return;
     };
     // As java.util.Properties.store writes it: a comment and a date, ':' and '=' escaped; with

@@ -41,6 +41,7 @@ fn batches_compressed_with_every_codec_arrive_whole() {
     for codec in ["gzip", "snappy", "lz4", "zstd"] {
         if codec == "snappy" && e2e::broker_kind() == "tansu" {
             // tansu 0.6.0 cannot serve snappy batches to any client (docs/brokers.md).
+            e2e::skip("snappy on tansu: tansu 0.6.0 cannot serve snappy batches to any client");
             continue;
         }
         let topic = Topic::new(&format!("codec-{codec}"));

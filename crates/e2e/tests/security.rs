@@ -18,9 +18,9 @@ fn secured_broker() -> Option<PathBuf> {
     match std::env::var_os("KAFKA_TEST_SECURITY_DIR") {
         Some(dir) => Some(PathBuf::from(dir)),
         None => {
-            eprintln!(
-                "skipped: no secured broker (KAFKA_TEST_SECURITY_DIR): run `just test`, which \
-                 starts tansu-sasl-ssl"
+            e2e::skip(
+                "no secured broker (KAFKA_TEST_SECURITY_DIR): run `just test`, which starts \
+                 tansu-sasl-ssl",
             );
             None
         }

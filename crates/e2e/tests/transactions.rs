@@ -64,14 +64,15 @@ fn write_transactions(topic: &str, runs: Option<&str>) -> Written {
     written
 }
 
-/// Whether the broker under test completes transactions (EndTxn); prints why not.
+/// Whether the broker under test completes transactions (EndTxn); records the skip
+/// ([`e2e::skip`]) when not.
 fn transactions_are_served() -> bool {
     if e2e::broker_kind() == "tansu" {
         // docs/brokers.md: tansu 0.6.0 neither advertises nor serves EndTxn, so librdkafka's
         // commit_transaction() fails there and no marker is ever written.
-        eprintln!(
-            "skipped on tansu: tansu 0.6.0 has no EndTxn, so no transaction can be committed \
-             or aborted there"
+        e2e::skip(
+            "on tansu: tansu 0.6.0 has no EndTxn, so no transaction can be committed or aborted \
+             there",
         );
         return false;
     }
@@ -80,7 +81,8 @@ fn transactions_are_served() -> bool {
     true
 }
 
-/// Whether the broker under test gives read_committed readers what Kafka does; prints why not.
+/// Whether the broker under test gives read_committed readers what Kafka does; records the
+/// skip ([`e2e::skip`]) when not.
 fn read_committed_is_served() -> bool {
     if !transactions_are_served() {
         return false;
@@ -89,9 +91,9 @@ fn read_committed_is_served() -> bool {
         // docs/brokers.md: its Fetch lists no aborted transactions and answers a last stable
         // offset equal to the high watermark, so even librdkafka's read_committed consumer gets
         // the aborted records there.
-        eprintln!(
-            "skipped on mock: librdkafka's mock cluster does not serve read_committed \
-             (no aborted transactions in Fetch answers, last stable offset = high watermark)"
+        e2e::skip(
+            "on mock: librdkafka's mock cluster does not serve read_committed (no aborted \
+             transactions in Fetch answers, last stable offset = high watermark)",
         );
         return false;
     }

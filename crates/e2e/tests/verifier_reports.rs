@@ -52,7 +52,7 @@ fn promtool_check(path: &Path) -> Option<String> {
         .stderr(Stdio::piped())
         .spawn()
     else {
-        eprintln!("skipped: no `promtool` here (Debian's `prometheus` package)");
+        e2e::skip("the promtool check: no `promtool` here (Debian's `prometheus` package)");
         return None;
     };
     let text = std::fs::read(path).expect("the metrics file");
