@@ -12,7 +12,7 @@ use super::{ClusterError, Result};
 use crate::connection::Connection;
 
 /// The highest Metadata version asked for: the newest tested on both local brokers.
-const METADATA_VERSION_CAP: i16 = 12;
+pub(super) const METADATA_VERSION_CAP: i16 = 12;
 
 /// Where a topic's partitions are led.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -114,11 +114,6 @@ impl Cluster {
     /// [`ClusterError::Unreachable`] when no broker answered in time.
     pub async fn reach(&self) -> Result<()> {
         let inner = &self.inner;
-        let unreachable = |reason: String| ClusterError::Unreachable {
-            brokers: inner.bootstrap.join(","),
-            timeout: CONNECT_TIMEOUT,
-            reason,
-        };
         let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
         let mut last = "no answer".to_string();
         let probing = async {
@@ -132,7 +127,16 @@ impl Cluster {
         };
         match tokio::time::timeout(CONNECT_TIMEOUT, probing).await {
             Ok(reached) => reached,
-            Err(_) => Err(unreachable(last)),
+            Err(_) => Err(self.unreachable(last)),
+        }
+    }
+
+    /// No bootstrap broker answered within [`CONNECT_TIMEOUT`]; `reason` is the last failure.
+    pub(crate) fn unreachable(&self, reason: String) -> ClusterError {
+        ClusterError::Unreachable {
+            brokers: self.inner.bootstrap.join(","),
+            timeout: CONNECT_TIMEOUT,
+            reason,
         }
     }
 

@@ -17,11 +17,8 @@
 use kafka_protocol::messages::MetadataRequest;
 use tokio::task::JoinSet;
 
-use super::{ClusterError, Result};
+use super::{metadata::METADATA_VERSION_CAP, ClusterError, Result};
 use crate::connection::{security::Security, Connection, ConnectionError};
-
-/// The newest Metadata layout asked for (the one our fetching uses too).
-const METADATA_VERSION_CAP: i16 = 12;
 
 /// What a probe found.
 #[derive(Debug)]

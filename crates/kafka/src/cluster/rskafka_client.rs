@@ -67,22 +67,17 @@ pub async fn connect_with_deadline(
     if let Some(sasl) = sasl {
         builder = builder.sasl_config(rskafka_sasl(sasl));
     }
-    let unreachable = |reason: String| ClusterError::Unreachable {
-        brokers: brokers.join(","),
-        timeout: CONNECT_TIMEOUT,
-        reason,
-    };
     let connecting = async {
         cluster.reach().await?;
         builder.build().await.map_err(|e| {
             security_error(&e, &brokers.join(","), security)
-                .map_or_else(|| unreachable(e.to_string()), ClusterError::from)
+                .map_or_else(|| cluster.unreachable(e.to_string()), ClusterError::from)
         })
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
         Ok(Ok(client)) => Ok(Arc::new(client)),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(unreachable("no answer".into())),
+        Err(_) => Err(cluster.unreachable("no answer".into())),
     }
 }
 

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{
-    requests::{list_offsets_request, listed_offsets, LIST_OFFSETS_VERSION_CAP},
+    link::BrokerLink,
+    requests::{list_offsets_request, listed_offsets},
     IsolationLevel, OffsetReset,
 };
 use crate::{client::Result, cluster::Cluster};
@@ -31,7 +32,7 @@ pub async fn end_offsets(cluster: &Cluster, topic: &str) -> Result<BTreeMap<i32,
             IsolationLevel::ReadUncommitted,
         );
         let answer = match cluster.connect(address).await {
-            Ok(mut connection) => connection.send(&request, LIST_OFFSETS_VERSION_CAP).await,
+            Ok(mut connection) => connection.list_offsets(&request).await,
             Err(error) => Err(error),
         };
         match answer {
